@@ -1,0 +1,133 @@
+#include "apiserver/embedded_server.h"
+
+#include <fmt/format.h>
+
+#include "api/scheme.h"
+#include "api/yaml.h"
+#include "apiserver/api_handler.h"
+#include "apiserver/credentials.h"
+#include "apiserver/http_server.h"
+#include "apiserver/object_meta.h"
+#include "apiserver/registry.h"
+#include "common/embedded_files.h"
+#include "common/log.h"
+#include "controllers/controller_manager.h"
+#include "controllers/definitions_controller.h"
+#include "controllers/garbage_collector.h"
+#include "controllers/namespace_controller.h"
+
+namespace xblocks::apiserver {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kAddonMarker = "addons-installed";
+constexpr const char* kBuiltinNamespaces[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
+
+Status EnsureNamespaces(Registry& registry) {
+  const api::ResourceType* type = registry.scheme().Find("", "v1", "namespaces");
+  for (const char* name : kBuiltinNamespaces) {
+    Json object = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+    auto created = registry.Create(*type, "", object, {});
+    if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
+  }
+  return Status::Ok();
+}
+
+Status CreateIfAbsent(Registry& registry, const Json& object, std::string_view source) {
+  const auto* type = registry.scheme().FindByKind(object.value("apiVersion", ""), object.value("kind", ""));
+  if (type == nullptr) {
+    return Internal(fmt::format("{}: no resource serves {} {}", source, object.value("apiVersion", ""),
+                                object.value("kind", "")));
+  }
+  auto created = registry.Create(*type, Namespace(object), object, {.field_manager = "xblocks"});
+  if (created.ok()) {
+    XB_LOG_INFO("addon object installed", {{"kind", type->kind}, {"name", Name(object)}});
+    return Status::Ok();
+  }
+  if (created.status().code() == StatusCode::kAlreadyExists) return Status::Ok();
+  return Internal(fmt::format("{}: {}", source, created.status().message()));
+}
+
+// Installs every object under addons/ once per data dir; a user may delete them afterwards.
+Status InstallAddons(Registry& registry, const fs::path& data_dir) {
+  if (fs::exists(data_dir / kAddonMarker)) return Status::Ok();
+  for (const auto& file : EmbeddedFiles()) {
+    if (file.path.rfind("addons/", 0) != 0) continue;
+    auto documents = api::ParseYamlDocuments(file.content);
+    if (!documents.ok()) return Internal(fmt::format("{}: {}", file.path, documents.status().message()));
+    for (const Json& object : *documents) {
+      if (object.is_null()) continue;
+      XB_RETURN_IF_ERROR(CreateIfAbsent(registry, object, file.path));
+    }
+  }
+  return WriteFileAtomic(data_dir / kAddonMarker, "xinference\n", 0644);
+}
+
+}  // namespace
+
+struct EmbeddedServer::State {
+  SystemClock clock;
+  std::unique_ptr<store::Store> store;
+  api::Scheme scheme;
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<controllers::ControllerManager> controllers;
+  std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<HttpServer> http;
+  bool stopped = false;
+};
+
+EmbeddedServer::EmbeddedServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+EmbeddedServer::~EmbeddedServer() { Stop(); }
+
+int EmbeddedServer::port() const { return state_->http->port(); }
+
+Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& options) {
+  auto state = std::make_unique<State>();
+  auto credentials = EnsureCredentials(options.data_dir, options.host);
+  if (!credentials.ok()) return credentials.status();
+
+  auto store = store::Store::Open({.path = options.data_dir / "state.db"});
+  if (!store.ok()) return store.status();
+  state->store = std::move(*store);
+  XB_LOG_INFO("store opened", {{"path", (options.data_dir / "state.db").string()},
+                               {"rv", std::to_string(state->store->CurrentRevision())}});
+
+  auto scheme = api::Scheme::Load();
+  if (!scheme.ok()) return scheme.status();
+  state->scheme = std::move(*scheme);
+  state->registry = std::make_unique<Registry>(state->scheme, *state->store, state->clock);
+  XB_RETURN_IF_ERROR(EnsureNamespaces(*state->registry));
+  XB_RETURN_IF_ERROR(InstallAddons(*state->registry, options.data_dir));
+
+  state->controllers = std::make_unique<controllers::ControllerManager>(*state->store,
+                                                                        controllers::ControllerManager::Options{});
+  state->controllers->Add(std::make_unique<controllers::GarbageCollector>(*state->registry));
+  state->controllers->Add(std::make_unique<controllers::NamespaceController>(*state->registry));
+  state->controllers->Add(std::make_unique<controllers::DefinitionsController>(*state->registry));
+  state->controllers->SyncAll();
+  XB_RETURN_IF_ERROR(state->controllers->Start());
+
+  state->handler = std::make_unique<ApiHandler>(*state->registry, credentials->token);
+  ApiHandler* handler = state->handler.get();
+  state->http = std::make_unique<HttpServer>(
+      HttpServer::Options{.address = options.host, .port = options.port, .credentials = *credentials},
+      [handler](const HttpRequest& request) { return handler->Handle(request); });
+  XB_RETURN_IF_ERROR(state->http->Start());
+  XB_RETURN_IF_ERROR(WriteKubeconfig(options.data_dir, *credentials, options.host, state->http->port()));
+  XB_LOG_INFO("server ready", {{"addr", fmt::format("https://{}:{}", options.host, state->http->port())},
+                               {"kubeconfig", (options.data_dir / "kubeconfig").string()}});
+  return std::unique_ptr<EmbeddedServer>(new EmbeddedServer(std::move(state)));
+}
+
+void EmbeddedServer::Stop() {
+  if (state_ == nullptr || state_->stopped) return;
+  state_->stopped = true;
+  if (state_->http) state_->http->Stop();
+  if (state_->controllers) state_->controllers->Stop();
+  state_->store.reset();
+  XB_LOG_INFO("server stopped", {});
+}
+
+}  // namespace xblocks::apiserver

@@ -1,0 +1,37 @@
+// Embedded mode: the store, the scheme, the registry, the controllers and the HTTPS API in one
+// process. Start() returns once the server accepts requests and DIR/kubeconfig is written.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace xblocks::apiserver {
+
+class EmbeddedServer {
+ public:
+  struct Options {
+    std::filesystem::path data_dir;
+    std::string host = "127.0.0.1";
+    int port = 6443;  // 0 picks a free port
+  };
+
+  // Creates credentials on first start, opens the store, installs the built-in namespaces and
+  // (on first start) the addon definitions, starts the controllers and the listener, and writes
+  // the kubeconfig last.
+  static Result<std::unique_ptr<EmbeddedServer>> Start(const Options& options);
+  ~EmbeddedServer();
+
+  int port() const;
+  // Stops the listener, then the controllers, then closes the store. Idempotent.
+  void Stop();
+
+ private:
+  struct State;
+  explicit EmbeddedServer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace xblocks::apiserver

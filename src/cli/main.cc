@@ -1,0 +1,101 @@
+// The xblocks command line: `xblocks server` runs embedded mode; `xblocks version` prints the
+// version. main() only parses flags and wires the server together.
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "apiserver/embedded_server.h"
+#include "common/log.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct ServerFlags {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:6443";
+  std::string log_level = "info";
+};
+
+std::string DefaultDataDir() {
+  const char* home = std::getenv("HOME");
+  return home != nullptr && *home != '\0' ? std::string(home) + "/.xblocks" : ".xblocks";
+}
+
+// Splits HOST:PORT or [IPv6]:PORT. Returns an error message on malformed input.
+std::string ParseListen(const std::string& listen, std::string& host, int& port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    return fmt::format("invalid --listen \"{}\": expected HOST:PORT, such as 127.0.0.1:6443", listen);
+  }
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return fmt::format("invalid --listen \"{}\": the host is empty", listen);
+  const std::string port_text = listen.substr(colon + 1);
+  if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5) {
+    return fmt::format("invalid --listen \"{}\": the port must be a number from 0 to 65535", listen);
+  }
+  port = std::stoi(port_text);
+  if (port > 65535) return fmt::format("invalid --listen \"{}\": the port must be a number from 0 to 65535", listen);
+  return "";
+}
+
+int RunServer(const ServerFlags& flags) {
+  xblocks::log::Init(spdlog::level::from_str(flags.log_level));
+  xblocks::apiserver::EmbeddedServer::Options options;
+  options.data_dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
+  if (std::string error = ParseListen(flags.listen, options.host, options.port); !error.empty()) {
+    std::cerr << "error: " << error << "\n";
+    return 2;
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto server = xblocks::apiserver::EmbeddedServer::Start(options);
+  if (!server.ok()) {
+    XB_LOG_ERROR("server failed to start", {{"err", server.status().message()}});
+    return 1;
+  }
+  int received = 0;
+  sigwait(&signals, &received);
+  XB_LOG_INFO("stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  (*server)->Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"xblocks: create and manage Xinference clusters the way KubeBlocks does"};
+  app.require_subcommand(1);
+
+  ServerFlags flags;
+  CLI::App* server = app.add_subcommand("server", "Serve the Kubernetes API with an embedded store (embedded mode)");
+  server->add_option("--data-dir", flags.data_dir, "Directory for the store, credentials and kubeconfig (default ~/.xblocks)");
+  server->add_option("--listen", flags.listen, "HOST:PORT to serve HTTPS on; port 0 picks a free port")
+      ->capture_default_str();
+  server->add_option("--log-level", flags.log_level, "Log level: trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
+  CLI::App* version = app.add_subcommand("version", "Print the xblocks version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (version->parsed()) {
+    std::cout << "xblocks " << kVersion << "\n";
+    return 0;
+  }
+  return RunServer(flags);
+}

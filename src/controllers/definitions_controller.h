@@ -1,0 +1,32 @@
+// Keeps ClusterDefinition and ClusterVersion status as KubeBlocks 0.9 does:
+//   - ClusterDefinition: finalizer, status.phase Available, status.topologies (sorted, comma
+//     joined), observedGeneration; deletion waits while a Cluster or ClusterVersion is labelled
+//     with its name.
+//   - ClusterVersion: finalizer, label clusterdefinition.kubeblocks.io/name, phase Available when
+//     the ClusterDefinition exists and defines every componentDefRef, Unavailable with the reason
+//     otherwise; deletion waits while a Cluster is labelled with its name.
+#pragma once
+
+#include "apiserver/registry.h"
+#include "controllers/controller.h"
+
+namespace xblocks::controllers {
+
+class DefinitionsController : public Controller {
+ public:
+  explicit DefinitionsController(apiserver::Registry& registry) : registry_(registry) {}
+  std::string_view name() const override { return "definitions"; }
+  Status Sync() override;
+
+ private:
+  Status SyncClusterDefinition(const api::ResourceType& type, const Json& object);
+  Status SyncClusterVersion(const api::ResourceType& type, const Json& object);
+  // True when some object of `plural` (apps.kubeblocks.io) carries label `key`=`value`.
+  bool Referenced(const std::string& plural, const std::string& key, const std::string& value) const;
+  Status WriteStatus(const api::ResourceType& type, const Json& object, const Json& status);
+  Status WriteMeta(const api::ResourceType& type, Json object);
+
+  apiserver::Registry& registry_;
+};
+
+}  // namespace xblocks::controllers
