@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +37,14 @@ struct HttpRequest {
   std::string Query(const std::string& key, const std::string& fallback = "") const {
     auto it = query.find(key);
     return it == query.end() ? fallback : it->second;
+  }
+
+  // A boolean query parameter as Kubernetes reads it: true unless absent, empty, "0" or "false"
+  // (in any case).
+  bool Flag(const std::string& key) const {
+    std::string value = Query(key);
+    for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return !value.empty() && value != "0" && value != "false";
   }
 };
 

@@ -61,17 +61,23 @@ Status CheckIdentity(const api::ResourceType& type, const Json& updated, const s
   return Status::Ok();
 }
 
-Status CheckNoNewFinalizers(const Json& current, const Json& updated) {
+// kube-apiserver reports a finalizer added to a deleting object as a field error (422).
+Status CheckNoNewFinalizers(const api::ResourceType& type, const Json& current, const Json& updated) {
   if (!IsDeleting(current)) return Status::Ok();
+  std::string added;
   for (const auto& finalizer : Finalizers(updated)) {
-    if (!HasFinalizer(current, finalizer)) {
-      return Status(StatusCode::kForbidden,
-                    fmt::format("Forbidden: no new finalizers can be added if the object is being deleted, found "
-                                "new finalizers [\"{}\"]",
-                                finalizer));
-    }
+    if (!HasFinalizer(current, finalizer)) added += fmt::format("{}\"{}\"", added.empty() ? "" : ", ", finalizer);
   }
-  return Status::Ok();
+  if (added.empty()) return Status::Ok();
+  const std::string cause = fmt::format(
+      "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+      added);
+  const std::string name = Name(current);
+  return Invalid(fmt::format("{}.{} \"{}\" is invalid: metadata.finalizers: {}", type.kind, type.group, name, cause))
+      .WithDetails({.name = name,
+                    .group = type.group,
+                    .kind = type.kind,
+                    .causes = {{.type = "FieldValueForbidden", .message = cause, .field = "metadata.finalizers"}}});
 }
 
 Result<Json> ApplyPatch(const api::ResourceType& type, const Json& current, PatchType patch_type,
@@ -105,7 +111,7 @@ Result<WriteResult> Registry::StoreUpdate(const api::ResourceType& type, const s
   if (!updated.contains("metadata") || !updated["metadata"].is_object()) updated["metadata"] = Json::object();
   updated["metadata"]["name"] = name;
   Json object = MergeForUpdate(type, current, std::move(updated), options.subresource);
-  XB_RETURN_IF_ERROR(CheckNoNewFinalizers(current, object));
+  XB_RETURN_IF_ERROR(CheckNoNewFinalizers(type, current, object));
 
   WriteResult result;
   if (options.subresource == Subresource::kNone) {

@@ -65,7 +65,7 @@ Result<WriteOptions> WriteOptionsOf(const HttpRequest& request, const ResourceRe
   options.field_validation = *validation;
   options.field_manager = request.Query("fieldManager");
   options.dry_run = request.Query("dryRun") == "All";
-  options.force = request.Query("force") == "true";
+  options.force = request.Flag("force");
   if (target.subresource == "status") options.subresource = Subresource::kStatus;
   if (options.field_manager.size() > 128) {
     return Invalid("fieldManager: Too long: may not be longer than 128");
@@ -77,7 +77,7 @@ Result<WriteOptions> WriteOptionsOf(const HttpRequest& request, const ResourceRe
 Result<DeleteOptions> DeleteOptionsOf(const HttpRequest& request) {
   DeleteOptions options;
   std::string propagation = request.Query("propagationPolicy");
-  if (request.Query("orphanDependents") == "true") propagation = "Orphan";
+  if (request.Flag("orphanDependents")) propagation = "Orphan";
   if (!request.body.empty()) {
     auto body = api::ParseJsonBody(request.body);
     if (!body.ok()) return body.status();
@@ -141,8 +141,7 @@ HttpResponse ApiHandler::ServeResource(const HttpRequest& request, const Resourc
 
 HttpResponse ApiHandler::ServeCollection(const HttpRequest& request, const ResourceRequest& target) {
   if (request.method == "GET") {
-    const std::string watch = request.Query("watch");
-    if (watch == "true" || watch == "1") return ServeWatch(request, target);
+    if (request.Flag("watch")) return ServeWatch(request, target);
     return ServeList(request, target);
   }
   if (request.method == "POST") return ServeCreate(request, target);
@@ -152,8 +151,7 @@ HttpResponse ApiHandler::ServeCollection(const HttpRequest& request, const Resou
 
 HttpResponse ApiHandler::ServeItem(const HttpRequest& request, const ResourceRequest& target) {
   if (request.method == "GET") {
-    const std::string watch = request.Query("watch");
-    if ((watch == "true" || watch == "1") && target.subresource.empty()) return ServeWatch(request, target);
+    if (request.Flag("watch") && target.subresource.empty()) return ServeWatch(request, target);
     return ServeGet(request, target);
   }
   if (request.method == "PUT") return ServeUpdate(request, target);

@@ -96,7 +96,7 @@ Result<WatchParams> ParseWatchParams(const Registry& registry, const HttpRequest
     }
     params.timeout = std::chrono::seconds(seconds);
   }
-  params.bookmarks = request.Query("allowWatchBookmarks") == "true";
+  params.bookmarks = request.Flag("allowWatchBookmarks");
   params.table = WantsTable(request.accept);
   params.include_object = request.Query("includeObject", "Metadata");
   return params;

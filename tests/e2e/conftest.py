@@ -243,8 +243,7 @@ class Server:
     # -- clients ---------------------------------------------------------------------------
 
     def ssl_context(self):
-        context = ssl.create_default_context(cafile=self.ca_path)
-        return context
+        return ssl.create_default_context(cafile=self.ca_path)
 
     def connect(self, timeout=30):
         return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,

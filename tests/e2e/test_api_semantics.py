@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import cluster_path, configmap_path, parse_table, tutorial_cluster, wait_for
+from conftest import cluster_path, configmap_path, parse_table, status_causes, wait_for
 
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 HISTORY_WRITES = 10050
@@ -54,6 +54,22 @@ def test_watch_from_list_rv_sees_later_changes(server, namespace):
     versions = [int(event["object"]["metadata"]["resourceVersion"]) for event in events]
     assert versions == sorted(versions), versions
     assert versions[0] > int(rv), (versions, rv)
+
+
+@pytest.mark.parametrize("flag", ["true", "True", "1"])
+def test_watch_query_flag_spellings(server, namespace, flag):
+    # The Python client sends watch=True; Kubernetes reads any value but "", "0" and "false"
+    # (any case) as true.
+    rv = list_rv(server, configmap_path(namespace))
+    server.create_configmap(namespace, "flagged")
+    stream = server.watch(f"{configmap_path(namespace)}?watch={flag}&resourceVersion={rv}&timeoutSeconds=5")
+    try:
+        headers = dict(stream.response.getheaders())
+        assert headers.get("Transfer-Encoding") == "chunked", headers
+        events = stream.events_until(lambda event: event.get("type") == "ADDED")
+    finally:
+        stream.close()
+    assert event_summary(events) == [("ADDED", "flagged")], event_summary(events)
 
 
 def test_watch_from_rv_replays_changes_after_it(server, namespace):
@@ -258,6 +274,8 @@ def test_finalizer_object_rejects_new_finalizer_after_delete(server, namespace):
                           headers=MERGE_PATCH)
     assert response.status == 422, response
     assert response.body["reason"] == "Invalid", response.body
+    causes = status_causes(response.body)
+    assert ("metadata.finalizers", "FieldValueForbidden") in causes, response.body
     server.api("PATCH", configmap_path(namespace, "closing"), {"metadata": {"finalizers": None}},
                headers=MERGE_PATCH)
 

@@ -67,6 +67,8 @@ def test_malformed_json_returns_400(server, namespace):
 def test_json_array_body_returns_400(server, namespace):
     response = server.api("POST", cluster_path(namespace), [1, 2, 3])
     assert_status(response, 400, "BadRequest")
+    listed = server.api("GET", cluster_path(namespace))
+    assert listed.body["items"] == [], listed
 
 
 def test_wrong_api_version_returns_400(server, namespace):
@@ -197,6 +199,8 @@ def test_uppercase_name_returns_422(server, namespace):
                           {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})
     assert_status(response, 422, "Invalid")
     assert "metadata.name" in [field for field, _ in status_causes(response.body)], response.body
+    after = server.api("GET", configmap_path(namespace, "Bad_Name"))
+    assert after.status == 404, after
 
 
 def test_update_invalid_change_keeps_object(server, namespace):
@@ -221,10 +225,18 @@ def test_body_over_limit_returns_413(server, namespace):
     assert after.status == 404, after
 
 
+def configmap_names(server, namespace):
+    listed = server.api("GET", configmap_path(namespace))
+    assert listed.status == 200, listed
+    return sorted(item["metadata"]["name"] for item in listed.body["items"])
+
+
 def test_deeply_nested_json_returns_400(server, namespace):
     depth = 100000
+    before = configmap_names(server, namespace)
     response = server.api("POST", configmap_path(namespace), "[" * depth + "]" * depth)
     assert_status(response, 400, "BadRequest")
+    assert configmap_names(server, namespace) == before
     again = server.api("GET", "/api/v1/namespaces/default")
     assert again.status == 200, f"server stopped serving after nested JSON: {again}"
 

@@ -143,6 +143,7 @@ def test_custom_watch_sees_added_modified_deleted(custom, namespace):
                        event["object"]["spec"]["terminationPolicy"]))
         if event["type"] == "DELETED":
             watcher.stop()
+    assert events, "the watch returned no events; the client sends watch=True"
     types = [event_type for event_type, _, _ in events]
     assert types[0] == "ADDED", events
     assert "MODIFIED" in types, events

@@ -361,7 +361,8 @@ def test_patch_json_test_failure_rejected(server, version, namespace):
     result = server.kubectl(version, "patch", "cluster", "mycluster", "-n", namespace, "--type", "json",
                             "-p", patch)
     assert result.returncode == 1, result.stdout
-    assert "Error from server" in result.stderr, result.stderr
+    assert result.stderr.startswith("The request is invalid: "), result.stderr
+    assert "/spec/terminationPolicy" in result.stderr, result.stderr
     after = get_cluster(server, namespace)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], after
 
