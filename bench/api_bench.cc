@@ -24,7 +24,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
-#include "apiserver/embedded_server.h"
+#include "server/embedded_server.h"
 #include "common/log.h"
 
 namespace {
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
 
   const double raw = RawSqliteCommitsPerSecond(flags.dir / "raw.db", flags.count);
 
-  auto server = xblocks::apiserver::EmbeddedServer::Start({.data_dir = flags.dir / "server", .port = 0});
+  auto server = xblocks::server::EmbeddedServer::Start({.data_dir = flags.dir / "server", .port = 0});
   if (!server.ok()) {
     std::cerr << "server failed to start: " << server.status().message() << "\n";
     return 1;

@@ -1,5 +1,7 @@
 #include "api/protobuf_fields.h"
 
+#include "common/base64.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -91,11 +93,5 @@ void SetIfNotEmpty(Json& object, const char* key, Json value) {
   if (!value.is_null() && !(value.is_structured() && value.empty())) object[key] = std::move(value);
 }
 
-std::string Base64Encode(std::string_view bytes) {
-  std::vector<unsigned char> out(4 * ((bytes.size() + 2) / 3) + 1);
-  int written = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(written));
-}
 
 }  // namespace xblocks::api

@@ -35,6 +35,5 @@ Status ReadMapEntry(const WireTag& tag, WireReader& reader, std::string_view nam
 void SetIfNotEmpty(Json& object, const char* key, std::string value);
 void SetIfNotEmpty(Json& object, const char* key, Json value);
 
-std::string Base64Encode(std::string_view bytes);
 
 }  // namespace xblocks::api

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "api/validation.h"
+#include "common/base64.h"
 #include "apiserver/object_meta.h"
 #include "apiserver/registry.h"
 
@@ -39,25 +40,8 @@ void DefaultSecret(Json& object) {
   if (!object.contains("type")) object["type"] = "Opaque";
   if (!object.contains("stringData") || !object["stringData"].is_object()) return;
   // stringData is write-only: its values are encoded into data and the field is dropped.
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (auto& [key, value] : object["stringData"].items()) {
-    if (!value.is_string()) continue;
-    const std::string plain = value.get<std::string>();
-    std::string encoded;
-    size_t i = 0;
-    for (; i + 2 < plain.size(); i += 3) {
-      uint32_t n = (uint8_t(plain[i]) << 16) | (uint8_t(plain[i + 1]) << 8) | uint8_t(plain[i + 2]);
-      for (int shift = 18; shift >= 0; shift -= 6) encoded.push_back(kAlphabet[(n >> shift) & 63]);
-    }
-    if (i < plain.size()) {
-      uint32_t n = uint8_t(plain[i]) << 16;
-      if (i + 1 < plain.size()) n |= uint8_t(plain[i + 1]) << 8;
-      encoded.push_back(kAlphabet[(n >> 18) & 63]);
-      encoded.push_back(kAlphabet[(n >> 12) & 63]);
-      encoded.push_back(i + 1 < plain.size() ? kAlphabet[(n >> 6) & 63] : '=');
-      encoded.push_back('=');
-    }
-    object["data"][key] = encoded;
+    if (value.is_string()) object["data"][key] = Base64Encode(value.get<std::string>());
   }
   object.erase("stringData");
 }

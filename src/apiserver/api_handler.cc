@@ -101,6 +101,7 @@ HttpResponse ApiHandler::Route(const HttpRequest& request) {
     return JsonResponse(200, {{"paths", {"/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2",
                                          "/openapi/v3", "/readyz", "/version"}}});
   }
+
   const std::string& head = segments[0];
   if (segments.size() == 1 && (head == "healthz" || head == "livez" || head == "readyz")) {
     HttpResponse ok;
@@ -114,6 +115,7 @@ HttpResponse ApiHandler::Route(const HttpRequest& request) {
     return ErrorResponse(
         Status(StatusCode::kMethodNotAllowed, "the server does not allow this method on the requested resource"));
   }
+
   if (segments.size() == 1 && head == "version") return ServeVersion();
   if (head == "openapi") return RouteOpenApi(request, segments);
   if (head == "api") {

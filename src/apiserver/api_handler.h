@@ -32,7 +32,7 @@ class ApiHandler {
  public:
   ApiHandler(Registry& registry, std::string token);
 
-  // Sets the source of pod logs; without one, log requests answer 400 with the reason.
+  // Sets the source of pod logs. Without one, log requests return 400 with the reason.
   void set_log_source(LogSource* source) { log_source_ = source; }
 
   // Authenticates and serves one request. Safe to call from many connection threads at once.

@@ -170,6 +170,16 @@ struct Authority {
   CertPtr cert;
 };
 
+// Writes a private key (mode 0600) and its certificate (mode 0644) as PEM files.
+Status WriteKeyPair(const fs::path& key_path, EVP_PKEY* key, const fs::path& cert_path, X509* cert) {
+  auto key_pem = KeyToPem(key);
+  if (!key_pem.ok()) return key_pem.status();
+  auto cert_pem = CertToPem(cert);
+  if (!cert_pem.ok()) return cert_pem.status();
+  XB_RETURN_IF_ERROR(WriteFileAtomic(key_path, *key_pem, 0600));
+  return WriteFileAtomic(cert_path, *cert_pem, 0644);
+}
+
 Result<Authority> EnsureAuthority(const fs::path& dir) {
   const fs::path cert_path = dir / "ca.crt";
   const fs::path key_path = dir / "ca.key";
@@ -189,12 +199,7 @@ Result<Authority> EnsureAuthority(const fs::path& dir) {
   if (!key.ok()) return key.status();
   auto cert = IssueCertificate({"xblocks-ca", true, ""}, key->get(), nullptr, key->get());
   if (!cert.ok()) return cert.status();
-  auto key_pem = KeyToPem(key->get());
-  auto cert_pem = CertToPem(cert->get());
-  if (!key_pem.ok()) return key_pem.status();
-  if (!cert_pem.ok()) return cert_pem.status();
-  XB_RETURN_IF_ERROR(WriteFileAtomic(key_path, *key_pem, 0600));
-  XB_RETURN_IF_ERROR(WriteFileAtomic(cert_path, *cert_pem, 0644));
+  XB_RETURN_IF_ERROR(WriteKeyPair(key_path, key->get(), cert_path, cert->get()));
   XB_LOG_INFO("certificate authority created", {{"path", cert_path.string()}});
   return Authority{std::move(*key), std::move(*cert)};
 }
@@ -211,12 +216,7 @@ Status EnsureServingCertificate(const fs::path& dir, const std::string& host, Au
   if (!key.ok()) return key.status();
   auto cert = IssueCertificate({"xblocks", false, SubjectAltNames(host)}, key->get(), ca.cert.get(), ca.key.get());
   if (!cert.ok()) return cert.status();
-  auto key_pem = KeyToPem(key->get());
-  auto cert_pem = CertToPem(cert->get());
-  if (!key_pem.ok()) return key_pem.status();
-  if (!cert_pem.ok()) return cert_pem.status();
-  XB_RETURN_IF_ERROR(WriteFileAtomic(key_path, *key_pem, 0600));
-  XB_RETURN_IF_ERROR(WriteFileAtomic(cert_path, *cert_pem, 0644));
+  XB_RETURN_IF_ERROR(WriteKeyPair(key_path, key->get(), cert_path, cert->get()));
   XB_LOG_INFO("serving certificate issued", {{"path", cert_path.string()}, {"host", host}});
   return Status::Ok();
 }

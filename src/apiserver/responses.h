@@ -21,7 +21,7 @@ HttpResponse JsonResponse(int code, const Json& body);
 // fieldValidation=Warn.
 void AddWarnings(HttpResponse& response, const std::vector<std::string>& warnings);
 
-// What the client asked for in its Accept header.
+// The Table media type a client requested in its Accept header.
 struct TableRequest {
   std::string api_version;  // "meta.k8s.io/v1" or "meta.k8s.io/v1beta1"
 };

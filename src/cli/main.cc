@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "apiserver/embedded_server.h"
+#include "server/embedded_server.h"
 #include "common/log.h"
 
 namespace {
@@ -48,7 +48,7 @@ std::string ParseListen(const std::string& listen, std::string& host, int& port)
 
 int RunServer(const ServerFlags& flags) {
   xblocks::log::Init(spdlog::level::from_str(flags.log_level));
-  xblocks::apiserver::EmbeddedServer::Options options;
+  xblocks::server::EmbeddedServer::Options options;
   options.data_dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
   if (std::string error = ParseListen(flags.listen, options.host, options.port); !error.empty()) {
     std::cerr << "error: " << error << "\n";
@@ -63,7 +63,7 @@ int RunServer(const ServerFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto server = xblocks::apiserver::EmbeddedServer::Start(options);
+  auto server = xblocks::server::EmbeddedServer::Start(options);
   if (!server.ok()) {
     XB_LOG_ERROR("server failed to start", {{"err", server.status().message()}});
     return 1;

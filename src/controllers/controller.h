@@ -1,5 +1,5 @@
 // Level-triggered controllers run by the ControllerManager. Each Sync() reads the current state
-// from the registry and moves it one step toward the desired state; it never acts on event
+// from the registry and moves it one step toward the desired state. It never acts on event
 // payloads, so a missed or repeated trigger is harmless.
 #pragma once
 

@@ -3,8 +3,8 @@
 //     joined), observedGeneration; deletion waits while a Cluster or ClusterVersion is labelled
 //     with its name.
 //   - ClusterVersion: finalizer, label clusterdefinition.kubeblocks.io/name, phase Available when
-//     the ClusterDefinition exists and defines every componentDefRef, Unavailable with the reason
-//     otherwise; deletion waits while a Cluster is labelled with its name.
+//     the ClusterDefinition exists and defines every componentDefRef, else Unavailable with the
+//     reason. Deletion waits while a Cluster is labelled with its name.
 #pragma once
 
 #include "apiserver/registry.h"

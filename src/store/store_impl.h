@@ -45,6 +45,9 @@ class Store::Impl {
     std::shared_ptr<const Json> prev_object;  // null for a create
   };
 
+  // The change that updates or deletes the live object at `key`: kNotFound when absent,
+  // kConflict when `expected_revision` is set and differs. Requires write_mu_.
+  Result<Change> ChangeExisting(const std::string& key, EventType type, int64_t expected_revision);
   // Writes `change` with `object` as its value: the log row, then the index, then the watchers.
   // Releases `lock` before it calls the watchers' notify callbacks.
   Result<Json> Commit(std::unique_lock<std::mutex>& lock, const Change& change, Json object);

@@ -25,41 +25,36 @@ Result<Json> Store::Impl::Create(const std::string& key, Json object) {
   return Commit(lock, change, std::move(object));
 }
 
-Result<Json> Store::Impl::Update(const std::string& key, Json object, int64_t expected_revision) {
-  XB_RETURN_IF_ERROR(ValidateKey(key));
-  std::unique_lock lock(write_mu_);
+Result<Store::Impl::Change> Store::Impl::ChangeExisting(const std::string& key, EventType type,
+                                                        int64_t expected_revision) {
   std::optional<IndexEntry> current = index_.Find(key);
   if (!current) return NotFound(fmt::format("key {} not found", key));
   XB_RETURN_IF_ERROR(CheckExpectedRevision(key, *current, expected_revision));
-
-  Change change{
-      .type = EventType::kModified,
+  return Change{
+      .type = type,
       .key = key,
       .revision = index_.revision() + 1,
       .created = current->created,
       .prev_revision = current->revision,
       .prev_object = current->object,
   };
-  return Commit(lock, change, std::move(object));
+}
+
+Result<Json> Store::Impl::Update(const std::string& key, Json object, int64_t expected_revision) {
+  XB_RETURN_IF_ERROR(ValidateKey(key));
+  std::unique_lock lock(write_mu_);
+  auto change = ChangeExisting(key, EventType::kModified, expected_revision);
+  if (!change.ok()) return change.status();
+  return Commit(lock, *change, std::move(object));
 }
 
 Result<Json> Store::Impl::Delete(const std::string& key, int64_t expected_revision) {
   XB_RETURN_IF_ERROR(ValidateKey(key));
   std::unique_lock lock(write_mu_);
-  std::optional<IndexEntry> current = index_.Find(key);
-  if (!current) return NotFound(fmt::format("key {} not found", key));
-  XB_RETURN_IF_ERROR(CheckExpectedRevision(key, *current, expected_revision));
-
+  auto change = ChangeExisting(key, EventType::kDeleted, expected_revision);
+  if (!change.ok()) return change.status();
   // The tombstone stores the last state, so the DELETED event and the log agree.
-  Change change{
-      .type = EventType::kDeleted,
-      .key = key,
-      .revision = index_.revision() + 1,
-      .created = current->created,
-      .prev_revision = current->revision,
-      .prev_object = current->object,
-  };
-  return Commit(lock, change, *current->object);
+  return Commit(lock, *change, *change->prev_object);
 }
 
 Status Store::Impl::CheckExpectedRevision(const std::string& key, const IndexEntry& current,

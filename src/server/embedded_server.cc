@@ -1,4 +1,4 @@
-#include "apiserver/embedded_server.h"
+#include "server/embedded_server.h"
 
 #include <fmt/format.h>
 
@@ -16,8 +16,18 @@
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace_controller.h"
 
-namespace xblocks::apiserver {
+namespace xblocks::server {
 namespace {
+
+using apiserver::ApiHandler;
+using apiserver::EnsureCredentials;
+using apiserver::HttpRequest;
+using apiserver::HttpServer;
+using apiserver::Name;
+using apiserver::Namespace;
+using apiserver::Registry;
+using apiserver::WriteFileAtomic;
+using apiserver::WriteKubeconfig;
 
 namespace fs = std::filesystem;
 
@@ -130,4 +140,4 @@ void EmbeddedServer::Stop() {
   XB_LOG_INFO("server stopped", {});
 }
 
-}  // namespace xblocks::apiserver
+}  // namespace xblocks::server

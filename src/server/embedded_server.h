@@ -8,7 +8,7 @@
 
 #include "common/status.h"
 
-namespace xblocks::apiserver {
+namespace xblocks::server {
 
 class EmbeddedServer {
  public:
@@ -34,4 +34,4 @@ class EmbeddedServer {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace xblocks::apiserver
+}  // namespace xblocks::server

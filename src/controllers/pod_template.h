@@ -1,0 +1,42 @@
+// Builds a component's pod template the way KubeBlocks 0.9 does for the legacy componentDefRef
+// API: containers from the ClusterDefinition's componentDef podSpec, images (and any other
+// fields) overridden by same-named containers of the ClusterVersion, the component's resources on
+// the first container, KubeBlocks' environment variables and labels, scheduling from the
+// cluster's affinity and tolerations, and the component's ServiceAccount.
+#pragma once
+
+#include <string>
+
+#include "common/json.h"
+#include "common/status.h"
+
+namespace xblocks::controllers {
+
+// What a component is built from. `component_spec` is one entry of the Cluster's
+// spec.componentSpecs; `definition` is the matching ClusterDefinition componentDef;
+// `version` is the matching ClusterVersion componentVersion, or null without a ClusterVersion.
+struct ComponentSource {
+  Json cluster;
+  Json component_spec;
+  Json definition;
+  Json version;
+  std::string cluster_definition;  // the ClusterDefinition's name
+};
+
+// Finds the componentDef and componentVersion that `component_spec` names. kInvalid with a
+// message naming the missing componentDefRef, as KubeBlocks reports it in the cluster status.
+Result<ComponentSource> ResolveComponent(const Json& cluster, const Json& component_spec,
+                                         const Json& cluster_definition, const Json& cluster_version);
+
+// The labels shared by a component's workload, pods and services.
+Json ComponentLabels(const ComponentSource& source);
+
+// The pod template (metadata with labels, spec) of the component's InstanceSet.
+Result<Json> BuildPodTemplate(const ComponentSource& source);
+
+// The pod anti-affinity and topology spread constraints that the cluster's legacy `affinity`
+// (podAntiAffinity Preferred or Required, topologyKeys) asks for, selecting the component's pods.
+// Returns {"affinity": ..., "topologySpreadConstraints": [...]}, both possibly empty.
+Json BuildScheduling(const Json& affinity, const std::string& cluster, const std::string& component);
+
+}  // namespace xblocks::controllers
