@@ -117,7 +117,9 @@ Result<WriteResult> Registry::StoreUpdate(const api::ResourceType& type, const s
   if (options.subresource == Subresource::kNone) {
     XB_RETURN_IF_ERROR(Admit(type, object, &current, options, result.warnings));
   } else {
+    // Status writes are checked against the schema too, so a stored object always validates.
     api::ApplyDefaults(type, object);
+    XB_RETURN_IF_ERROR(api::ValidateObject(type, object, &current));
   }
   if (SpecPart(object) != SpecPart(current)) {
     object["metadata"]["generation"] = current["metadata"].value("generation", 1) + 1;

@@ -1,8 +1,11 @@
-// Builds the objects a KubeBlocks 0.9 component owns, with KubeBlocks' names, labels, owner
-// references and finalizers: the InstanceSet and its pods, the component's ClusterIP and headless
-// Services, its two environment ConfigMaps, its ServiceAccount and RoleBinding, and the
-// cluster's connection Secret. All functions are pure; the controllers create or update the
-// results.
+// Builds the objects a KubeBlocks 0.9 component owns, with KubeBlocks' names, labels and owner
+// references: the InstanceSet and its pods, the component's ClusterIP and headless Services, its
+// two environment ConfigMaps, its ServiceAccount and RoleBinding, and the cluster's connection
+// Secret. All functions are pure; the controllers create or update the results.
+//
+// NOTE: KubeBlocks also puts its component and InstanceSet finalizers on the Services and
+// ConfigMaps. Here only the InstanceSet and the connection Secret carry finalizers, whose
+// controllers release them; the rest go with their owners through garbage collection.
 #pragma once
 
 #include <string>

@@ -172,6 +172,18 @@ TEST_F(RegistryUpdate, StatusSubresourceIgnoresSpec) {
   EXPECT_EQ(patched->object["metadata"]["generation"], 1);
 }
 
+TEST_F(RegistryUpdate, StatusSubresourceValidatesSchema) {
+  const auto& clusters = Type("apps.kubeblocks.io", "clusters");
+  ASSERT_TRUE(registry_->Create(clusters, "demo", Cluster("c1"), {}).ok());
+  auto patched = registry_->Patch(clusters, "demo", "c1", PatchType::kMerge, {{"status", {{"phase", "Sometimes"}}}},
+                                  {.subresource = Subresource::kStatus});
+  ASSERT_FALSE(patched.ok());
+  EXPECT_EQ(patched.status().code(), StatusCode::kInvalid);
+  auto stored = registry_->Get(clusters, "demo", "c1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->contains("status"));
+}
+
 TEST_F(RegistryUpdate, NoOpKeepsResourceVersion) {
   auto created = registry_->Create(Type("", "configmaps"), "demo", ConfigMap("cm"), {});
   ASSERT_TRUE(created.ok());

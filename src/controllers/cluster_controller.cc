@@ -1,0 +1,179 @@
+#include "controllers/cluster_controller.h"
+
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "apiserver/object_meta.h"
+#include "common/time.h"
+#include "controllers/apply.h"
+#include "controllers/component_objects.h"
+#include "controllers/kubeblocks_names.h"
+#include "controllers/phases.h"
+
+namespace xblocks::controllers {
+namespace {
+
+namespace res = client::resources;
+
+Status IgnoreNotFound(const Status& status) {
+  return status.code() == StatusCode::kNotFound ? Status::Ok() : status;
+}
+
+std::string RandomPassword() {
+  static constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<size_t> pick(0, kAlphabet.size() - 1);
+  std::string out;
+  for (int i = 0; i < 16; ++i) out.push_back(kAlphabet[pick(rng)]);
+  return out;
+}
+
+Json Condition(const std::string& type, bool ok, const std::string& reason, const std::string& message,
+               int64_t generation) {
+  return {{"type", type},
+          {"status", ok ? "True" : "False"},
+          {"reason", reason},
+          {"message", message},
+          {"observedGeneration", generation},
+          {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())}};
+}
+
+// Keeps lastTransitionTime of conditions whose status did not change.
+Json MergeConditions(const Json& old_conditions, Json conditions) {
+  for (Json& condition : conditions) {
+    for (const auto& old : old_conditions) {
+      if (old.value("type", "") == condition["type"] && old.value("status", "") == condition["status"]) {
+        condition["lastTransitionTime"] = old.value("lastTransitionTime", condition["lastTransitionTime"]);
+      }
+    }
+  }
+  return conditions;
+}
+
+std::string ComponentLabel(const Json& component) {
+  return component["metadata"].value("labels", Json::object()).value(kb::kComponentNameLabel, "");
+}
+
+Json DesiredComponent(const Json& cluster, const Json& component_spec) {
+  const std::string cluster_name = apiserver::Name(cluster);
+  const std::string component = component_spec.value("name", "");
+  Json spec = component_spec;
+  spec.erase("name");
+  spec["compDef"] = "";
+  Json object = {{"apiVersion", "apps.kubeblocks.io/v1alpha1"},
+                 {"kind", "Component"},
+                 {"metadata",
+                  {{"name", kb::ComponentName(cluster_name, component)},
+                   {"namespace", apiserver::Namespace(cluster)},
+                   {"labels",
+                    {{kb::kManagedByLabel, kb::kManagedByValue},
+                     {kb::kInstanceLabel, cluster_name},
+                     {kb::kComponentNameLabel, component},
+                     {kb::kClusterUidLabel, apiserver::Uid(cluster)},
+                     {kb::kComponentDefinitionLabel, ""}}},
+                   {"annotations", {{kb::kGenerationAnnotation, std::to_string(cluster["metadata"].value("generation", 1))}}},
+                   {"ownerReferences", Json::array({ControllerReference(cluster)})},
+                   {"finalizers", {kb::kClusterFinalizer, kb::kComponentFinalizer}}}},
+                 {"spec", spec}};
+  return object;
+}
+
+}  // namespace
+
+std::vector<Json> ClusterReconciler::OwnedComponents(const Json& cluster) const {
+  auto listed = components_.List(apiserver::Namespace(cluster),
+                                 std::string(kb::kInstanceLabel) + "=" + apiserver::Name(cluster));
+  return listed.ok() ? *listed : std::vector<Json>{};
+}
+
+std::string ClusterReconciler::Precheck(const Json& cluster, Json& definition) {
+  const std::string cd_name = cluster["spec"].value("clusterDefinitionRef", "");
+  auto cd = client_.Get(res::kClusterDefinitions, "", cd_name);
+  if (!cd.ok()) return fmt::format("clusterdefinitions.apps.kubeblocks.io \"{}\" not found", cd_name);
+  if ((*cd).value("status", Json::object()).value("phase", "") != "Available") {
+    return fmt::format("the referenced ClusterDefinition is unavailable: {}", cd_name);
+  }
+  definition = std::move(*cd);
+  const std::string cv_name = cluster["spec"].value("clusterVersionRef", "");
+  if (cv_name.empty()) return "";
+  auto cv = client_.Get(res::kClusterVersions, "", cv_name);
+  if (!cv.ok()) return fmt::format("clusterversions.apps.kubeblocks.io \"{}\" not found", cv_name);
+  if ((*cv).value("status", Json::object()).value("phase", "") != "Available") {
+    return fmt::format("the referenced ClusterVersion is not up to date: {}", cv_name);
+  }
+  return "";
+}
+
+Status ClusterReconciler::ApplyComponents(const Json& cluster, const ReconcileContext& context) {
+  std::set<std::string> wanted;
+  for (const auto& component_spec : cluster["spec"].value("componentSpecs", Json::array())) {
+    Json desired = DesiredComponent(cluster, component_spec);
+    wanted.insert(apiserver::Name(desired));
+    ApplyOutcome outcome = ApplyOutcome::kUnchanged;
+    auto applied = ApplyObject(client_, res::kComponents, desired, &outcome);
+    if (!applied.ok()) return applied.status();
+    if (outcome == ApplyOutcome::kCreated) context.Info("component created", {{"object", apiserver::Name(desired)}});
+  }
+  for (const Json& component : OwnedComponents(cluster)) {
+    if (wanted.count(apiserver::Name(component)) > 0 || apiserver::IsDeleting(component)) continue;
+    XB_RETURN_IF_ERROR(IgnoreNotFound(
+        client_.Delete(res::kComponents, apiserver::Namespace(component), apiserver::Name(component), {})));
+    context.Info("component deleted", {{"object", apiserver::Name(component)}});
+  }
+  return Status::Ok();
+}
+
+Status ClusterReconciler::ApplyConnectionSecret(const Json& cluster, const Json& definition) {
+  const std::string name = kb::ConnectionSecretName(apiserver::Name(cluster));
+  if (client_.Get(res::kSecrets, apiserver::Namespace(cluster), name).ok()) return Status::Ok();
+  auto created = client_.Create(res::kSecrets, BuildConnectionSecret(cluster, definition, RandomPassword()));
+  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
+  return Status::Ok();
+}
+
+Status ClusterReconciler::UpdateStatus(const Json& cluster, const std::string& precheck_failure) {
+  const int64_t generation = cluster["metadata"].value("generation", 1);
+  const Json old_status = cluster.value("status", Json::object());
+  Json status = old_status;
+  Json conditions = Json::array();
+  if (!precheck_failure.empty()) {
+    conditions.push_back(Condition("ProvisioningStarted", false, "PreCheckFailed", precheck_failure, generation));
+  } else {
+    conditions.push_back(Condition("ProvisioningStarted", true, "PreCheckSucceed",
+                                   "The operator has started the provisioning of Cluster: " + apiserver::Name(cluster),
+                                   generation));
+    conditions.push_back(Condition("ApplyResources", true, "ApplyResourcesSucceed", "Successfully applied for resources",
+                                   generation));
+    std::vector<std::string> phases;
+    std::vector<std::string> not_ready;
+    Json components = Json::object();
+    for (const Json& component : OwnedComponents(cluster)) {
+      const std::string name = ComponentLabel(component);
+      const std::string phase = component.value("status", Json::object()).value("phase", "");
+      const bool pods_ready = phase == "Running" || phase == "Stopping" || phase == "Stopped";
+      components[name] = {{"podsReady", pods_ready}};
+      if (!phase.empty()) components[name]["phase"] = phase;
+      phases.push_back(phase);
+      if (!pods_ready) not_ready.push_back(name);
+    }
+    status["components"] = components;
+    if (auto phase = ClusterPhase(phases)) status["phase"] = *phase;
+    const std::string list = fmt::format("[{}]", fmt::join(not_ready, " "));
+    conditions.push_back(not_ready.empty()
+                             ? Condition("ReplicasReady", true, "AllReplicasReady", "all pods of components are ready, waiting for the probe detection successful", generation)
+                             : Condition("ReplicasReady", false, "ReplicasNotReady", fmt::format("pods are not ready in Components: {}, refer to related component message in Cluster.status.components", list), generation));
+    const bool running = status.value("phase", "") == "Running";
+    conditions.push_back(running ? Condition("Ready", true, "ClusterReady", fmt::format("Cluster: {} is ready, current phase is Running", apiserver::Name(cluster)), generation)
+                                 : Condition("Ready", false, "ComponentsNotReady", fmt::format("pods are unavailable in Components: {}, refer to related component message in Cluster.status.components", list), generation));
+  }
+  status["conditions"] = MergeConditions(old_status.value("conditions", Json::array()), conditions);
+  status["observedGeneration"] = generation;
+  if (status == old_status) return Status::Ok();
+  auto written = client_.PatchStatus(res::kClusters, apiserver::Namespace(cluster), apiserver::Name(cluster),
+                                     {{"status", status}});
+  return written.ok() ? Status::Ok() : IgnoreNotFound(written.status());
+}
+
+}  // namespace xblocks::controllers

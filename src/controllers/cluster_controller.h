@@ -1,0 +1,45 @@
+// Reconciles a Cluster (apps.kubeblocks.io/v1alpha1) as KubeBlocks 0.9 does:
+//   - metadata: the cluster finalizer and the clusterdefinition/clusterversion labels;
+//   - prechecks: the ClusterDefinition and ClusterVersion exist and are Available, else
+//     condition ProvisioningStarted=False with the reason, retried every second;
+//   - one Component per spec.componentSpecs entry (removed entries are deleted), and the
+//     connection Secret;
+//   - status: each component's phase, the cluster phase from them, conditions and
+//     observedGeneration.
+// Deletion follows spec.terminationPolicy: every policy deletes the Components (and so the
+// workloads) and the cluster's OpsRequests; Halt keeps PVCs, Secrets and ConfigMaps labelled with
+// the cluster by removing the cluster's owner reference and finalizer from them; Delete and
+// WipeOut delete those too. The finalizer goes once nothing the policy deletes remains.
+#pragma once
+
+#include "client/client.h"
+#include "controllers/informer.h"
+#include "controllers/reconcile.h"
+
+namespace xblocks::controllers {
+
+class ClusterReconciler : public Reconciler {
+ public:
+  // The informers watch Clusters and Components in every namespace.
+  ClusterReconciler(client::Client& client, const Informer& clusters, const Informer& components)
+      : client_(client), clusters_(clusters), components_(components) {}
+
+  std::string_view name() const override { return "cluster"; }
+  ReconcileResult Reconcile(const Request& request, const ReconcileContext& context) override;
+
+ private:
+  // Returns the precheck failure message, or "" when the definitions are ready.
+  std::string Precheck(const Json& cluster, Json& definition);
+  Status ApplyComponents(const Json& cluster, const ReconcileContext& context);
+  Status ApplyConnectionSecret(const Json& cluster, const Json& definition);
+  Status UpdateStatus(const Json& cluster, const std::string& precheck_failure);
+  // Returns true once the cluster's finalizer was removed.
+  Result<bool> Terminate(const Json& cluster, const ReconcileContext& context);
+  std::vector<Json> OwnedComponents(const Json& cluster) const;
+
+  client::Client& client_;
+  const Informer& clusters_;
+  const Informer& components_;
+};
+
+}  // namespace xblocks::controllers
