@@ -6,10 +6,10 @@
 //     connection Secret;
 //   - status: each component's phase, the cluster phase from them, conditions and
 //     observedGeneration.
-// Deletion follows spec.terminationPolicy: every policy deletes the Components (and so the
-// workloads) and the cluster's OpsRequests; Halt keeps PVCs, Secrets and ConfigMaps labelled with
-// the cluster by removing the cluster's owner reference and finalizer from them; Delete and
-// WipeOut delete those too. The finalizer goes once nothing the policy deletes remains.
+// Deletion follows spec.terminationPolicy. Every policy deletes the Components (and so the
+// workloads) and the cluster's OpsRequests. Halt keeps the PVCs, Secrets and ConfigMaps labelled
+// with the cluster, releasing the cluster's owner reference and finalizer on them, while Delete
+// and WipeOut delete those too. The finalizer goes once nothing the policy deletes remains.
 #pragma once
 
 #include "client/client.h"

@@ -30,7 +30,7 @@ class SimulatedAgent : public controllers::Controller {
 // no sockets on them.
 std::string SimulatedPodIp(const std::string& pod_uid);
 
-// The status the simulated kubelet reports for a running `pod` on `node`.
+// The status the simulated kubelet reports for a running `pod`.
 Json SimulatedRunningStatus(const Json& pod, const std::string& now);
 
 }  // namespace xblocks::node
