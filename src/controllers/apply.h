@@ -11,10 +11,10 @@ namespace xblocks::controllers {
 
 enum class ApplyOutcome { kCreated, kUpdated, kUnchanged };
 
-// Creates `desired` when absent. Otherwise copies into the live object `desired`'s labels,
-// annotations, owner references and finalizers (merged: keys of the live object not in
-// `desired` stay) and every top-level field other than apiVersion, kind, metadata and status,
-// then updates it when that changed anything. Returns the live object after the call.
+// Creates `desired` when absent. Otherwise copies `desired`'s labels, annotations, owner
+// references and finalizers into the live object, keeping live keys that `desired` lacks. It
+// also copies every top-level field other than apiVersion, kind, metadata and status, and
+// updates the object when that changed anything. Returns the live object after the call.
 Result<Json> ApplyObject(client::Client& client, const client::Resource& resource, const Json& desired,
                          ApplyOutcome* outcome = nullptr);
 

@@ -6,7 +6,7 @@
 // serviceAccountName, ...). The ClusterDefinition and ClusterVersion come from its Cluster,
 // found by the app.kubernetes.io/instance label.
 // Deletion: deletes the InstanceSet and waits until it is gone, then removes the component
-// finalizer; the other owned objects go with the Component through garbage collection.
+// finalizer. The other owned objects go with the Component through garbage collection.
 #pragma once
 
 #include "client/client.h"

@@ -10,7 +10,7 @@
 
 namespace xblocks::controllers {
 
-// What the component controller observed in one pass.
+// The state the component controller observed in one pass.
 struct ComponentObservation {
   bool instance_set_deleting = false;
   bool stopped = false;           // the component spec has stop: true, or replicas 0

@@ -1,8 +1,9 @@
 // Builds a component's pod template the way KubeBlocks 0.9 does for the legacy componentDefRef
-// API: containers from the ClusterDefinition's componentDef podSpec, images (and any other
-// fields) overridden by same-named containers of the ClusterVersion, the component's resources on
-// the first container, KubeBlocks' environment variables and labels, scheduling from the
-// cluster's affinity and tolerations, and the component's ServiceAccount.
+// API. Containers come from the ClusterDefinition's componentDef podSpec, and same-named
+// containers of the ClusterVersion override their image and any other field. The component's
+// resources go on the first container. The template also carries KubeBlocks' environment
+// variables and labels, scheduling from the cluster's affinity and tolerations, and the
+// component's ServiceAccount.
 #pragma once
 
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace xblocks::controllers {
 
-// What a component is built from. `component_spec` is one entry of the Cluster's
+// The inputs a component is built from. `component_spec` is one entry of the Cluster's
 // spec.componentSpecs; `definition` is the matching ClusterDefinition componentDef;
 // `version` is the matching ClusterVersion componentVersion, or null without a ClusterVersion.
 struct ComponentSource {
@@ -35,7 +36,7 @@ Json ComponentLabels(const ComponentSource& source);
 Result<Json> BuildPodTemplate(const ComponentSource& source);
 
 // The pod anti-affinity and topology spread constraints that the cluster's legacy `affinity`
-// (podAntiAffinity Preferred or Required, topologyKeys) asks for, selecting the component's pods.
+// (podAntiAffinity Preferred or Required, topologyKeys) requests, selecting the component's pods.
 // Returns {"affinity": ..., "topologySpreadConstraints": [...]}, both possibly empty.
 Json BuildScheduling(const Json& affinity, const std::string& cluster, const std::string& component);
 
