@@ -101,7 +101,7 @@ Result<ListResult> Registry::List(const api::ResourceType& type, const std::stri
   return out;
 }
 
-Status Registry::CheckNamespace(const api::ResourceType& type, const std::string& ns) const {
+Status Registry::CheckNamespace(const api::ResourceType& type, const std::string& ns, const std::string& name) const {
   if (!type.namespaced) return Status::Ok();
   if (ns.empty()) return BadRequest("the request must name a namespace for a namespaced resource");
   auto object = store_.Get("/core/namespaces//" + ns);
@@ -112,8 +112,13 @@ Status Registry::CheckNamespace(const api::ResourceType& type, const std::string
     return Status(StatusCode::kForbidden,
                   fmt::format("{} \"{}\" is forbidden: unable to create new content in namespace {} because it is "
                               "being terminated",
-                              type.QualifiedResource(), "", ns))
-        .WithDetails({.group = type.group, .kind = type.plural});
+                              type.QualifiedResource(), name, ns))
+        .WithDetails({.name = name,
+                      .group = type.group,
+                      .kind = type.plural,
+                      .causes = {{.type = std::string(kNamespaceTerminatingCause),
+                                  .message = fmt::format("namespace {} is currently being deleted", ns),
+                                  .field = "metadata.namespace"}}});
   }
   return Status::Ok();
 }
@@ -153,7 +158,7 @@ Result<WriteResult> Registry::Create(const api::ResourceType& type, const std::s
 
   WriteResult result;
   XB_RETURN_IF_ERROR(Admit(type, object, nullptr, options, result.warnings));
-  XB_RETURN_IF_ERROR(CheckNamespace(type, object_ns));
+  XB_RETURN_IF_ERROR(CheckNamespace(type, object_ns, Name(object)));
   PrepareForCreate(type, object);
   const std::string name = Name(object);
   if (options.dry_run) {

@@ -113,7 +113,8 @@ class Registry {
                                 PatchType patch_type, const Json& patch, const WriteOptions& options);
   Status Admit(const api::ResourceType& type, Json& object, const Json* old_object, const WriteOptions& options,
                std::vector<std::string>& warnings) const;
-  Status CheckNamespace(const api::ResourceType& type, const std::string& ns) const;
+  // Forbidden, with a NamespaceTerminating cause, when `ns` is being deleted.
+  Status CheckNamespace(const api::ResourceType& type, const std::string& ns, const std::string& name) const;
   void PrepareForCreate(const api::ResourceType& type, Json& object) const;
 
   const api::Scheme& scheme_;

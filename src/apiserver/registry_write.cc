@@ -161,6 +161,8 @@ Result<WriteResult> Registry::StoreUpdate(const api::ResourceType& type, const s
 Result<WriteResult> Registry::Update(const api::ResourceType& type, const std::string& ns, const std::string& name,
                                      Json object, const WriteOptions& options) {
   if (!object.is_object()) return BadRequest("the request body must be a JSON or YAML object");
+  // kube-apiserver checks the name before it looks at the stored object.
+  XB_RETURN_IF_ERROR(CheckIdentity(type, object, name));
   const auto requested = ResourceVersion(object);
   if (!requested) {
     return Invalid(fmt::format("metadata.resourceVersion: Invalid value: \"{}\": must be a decimal number",

@@ -21,6 +21,8 @@ struct ServerFlags {
   std::string data_dir;
   std::string listen = "127.0.0.1:6443";
   std::string log_level = "info";
+  std::string runtime = "none";
+  int nodes = 1;
 };
 
 std::string DefaultDataDir() {
@@ -50,6 +52,8 @@ int RunServer(const ServerFlags& flags) {
   xblocks::log::Init(spdlog::level::from_str(flags.log_level));
   xblocks::server::EmbeddedServer::Options options;
   options.data_dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
+  options.runtime = flags.runtime;
+  options.nodes = flags.nodes;
   if (std::string error = ParseListen(flags.listen, options.host, options.port); !error.empty()) {
     std::cerr << "error: " << error << "\n";
     return 2;
@@ -88,6 +92,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   server->add_option("--log-level", flags.log_level, "Log level: trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
+  server->add_option("--runtime", flags.runtime,
+                     "How pods run: none (pods stay Pending) or simulated (pods become Running without a process)")
+      ->check(CLI::IsMember({"none", "simulated"}))
+      ->capture_default_str();
+  server->add_option("--nodes", flags.nodes, "Number of nodes of the node agent; more than 1 adds virtual nodes")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
 
   CLI::App* version = app.add_subcommand("version", "Print the xblocks version");

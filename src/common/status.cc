@@ -2,6 +2,14 @@
 
 namespace xblocks {
 
+bool IsNamespaceTerminating(const Status& status) {
+  if (status.code() != StatusCode::kForbidden) return false;
+  for (const StatusCause& cause : status.details().causes) {
+    if (cause.type == kNamespaceTerminatingCause) return true;
+  }
+  return false;
+}
+
 int HttpCode(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return 200;

@@ -52,6 +52,10 @@ struct StatusDetails {
   int retry_after_seconds = 0;
 };
 
+// The cause type of a create refused because its namespace is being deleted, as kube-apiserver
+// reports it.
+inline constexpr char kNamespaceTerminatingCause[] = "NamespaceTerminating";
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
@@ -77,6 +81,9 @@ class [[nodiscard]] Status {
   std::string message_;
   StatusDetails details_;
 };
+
+// Whether `status` refuses a create because the namespace is being deleted.
+bool IsNamespaceTerminating(const Status& status);
 
 int HttpCode(StatusCode code);
 // The metav1.StatusReason string, e.g. "NotFound", "Invalid", "Expired" for kGone.

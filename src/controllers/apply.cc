@@ -45,7 +45,8 @@ Result<Json> ApplyObject(client::Client& client, const client::Resource& resourc
     if (outcome != nullptr) *outcome = ApplyOutcome::kCreated;
     return client.Create(resource, desired);
   }
-  Json merged = Merged(*live, desired);
+  // An object on its way out keeps its state; it is created again once it is gone.
+  Json merged = apiserver::IsDeleting(*live) ? *live : Merged(*live, desired);
   if (merged == *live) {
     if (outcome != nullptr) *outcome = ApplyOutcome::kUnchanged;
     return std::move(*live);

@@ -14,7 +14,8 @@ enum class ApplyOutcome { kCreated, kUpdated, kUnchanged };
 // Creates `desired` when absent. Otherwise copies `desired`'s labels, annotations, owner
 // references and finalizers into the live object, keeping live keys that `desired` lacks. It
 // also copies every top-level field other than apiVersion, kind, metadata and status, and
-// updates the object when that changed anything. Returns the live object after the call.
+// updates the object when that changed anything. A live object that is being deleted is left
+// as it is. Returns the live object after the call.
 Result<Json> ApplyObject(client::Client& client, const client::Resource& resource, const Json& desired,
                          ApplyOutcome* outcome = nullptr);
 

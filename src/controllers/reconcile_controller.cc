@@ -140,6 +140,14 @@ void ReconcileController::ApplyResult(const Request& request, const ReconcileRes
       requeue_after_.fetch_add(1);
       break;
     case ReconcileResult::Kind::kRetry:
+      // The namespace controller deletes the object together with its namespace; retrying
+      // would only repeat the refusal until then.
+      if (IsNamespaceTerminating(result.error())) {
+        queue_.Forget(request);
+        done_.fetch_add(1);
+        context.Info("namespace is terminating, not retrying", {{"err", result.error().message()}});
+        break;
+      }
       queue_.AddRateLimited(request);
       retry_.fetch_add(1);
       context.Warn("reconcile failed, retrying with backoff",

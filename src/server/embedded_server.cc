@@ -1,5 +1,9 @@
 #include "server/embedded_server.h"
 
+#include <unistd.h>
+
+#include <set>
+
 #include <fmt/format.h>
 
 #include "api/scheme.h"
@@ -11,16 +15,26 @@
 #include "apiserver/registry.h"
 #include "common/embedded_files.h"
 #include "common/log.h"
+#include "client/local_client.h"
+#include "controllers/cluster_controller.h"
+#include "controllers/component_controller.h"
 #include "controllers/controller_manager.h"
+#include "controllers/instance_set_controller.h"
+#include "controllers/kubeblocks_names.h"
+#include "controllers/reconcile_controller.h"
 #include "controllers/definitions_controller.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace_controller.h"
+#include "node/nodes.h"
+#include "node/scheduler.h"
+#include "node/simulated_agent.h"
 
 namespace xblocks::server {
 namespace {
 
 using apiserver::ApiHandler;
 using apiserver::EnsureCredentials;
+using apiserver::Credentials;
 using apiserver::HttpRequest;
 using apiserver::HttpServer;
 using apiserver::Name;
@@ -74,6 +88,81 @@ Status InstallAddons(Registry& registry, const fs::path& data_dir) {
   return WriteFileAtomic(data_dir / kAddonMarker, "xinference\n", 0644);
 }
 
+// Maps a pod to the Component that owns its InstanceSet, by the labels KubeBlocks puts on pods.
+controllers::MapFn PodToComponent() {
+  return [](const Json& pod) -> std::vector<controllers::Request> {
+    const Json& labels = pod["metadata"].value("labels", Json::object());
+    const std::string cluster = labels.value(controllers::kb::kInstanceLabel, "");
+    const std::string component = labels.value(controllers::kb::kComponentNameLabel, "");
+    if (cluster.empty() || component.empty()) return {};
+    return {{Namespace(pod), controllers::kb::ComponentName(cluster, component)}};
+  };
+}
+
+// The KubeBlocks controllers: Cluster -> Component -> InstanceSet -> Pods.
+struct KubeBlocksControllers {
+  explicit KubeBlocksControllers(client::Client& client, const Clock& clock)
+      : clusters(client, client::resources::kClusters),
+        components(client, client::resources::kComponents),
+        instance_sets(client, client::resources::kInstanceSets),
+        pods(client, client::resources::kPods),
+        cluster_reconciler(client, clusters, components),
+        component_reconciler(client, components, instance_sets, pods),
+        instance_set_reconciler(client, instance_sets, pods),
+        cluster_controller(cluster_reconciler, clock, {.workers = 2}),
+        component_controller(component_reconciler, clock, {.workers = 2}),
+        instance_set_controller(instance_set_reconciler, clock, {.workers = 2}) {
+    cluster_controller.Watches(clusters);
+    cluster_controller.Watches(components, controllers::OwnerMapper("Cluster"));
+    component_controller.Watches(components);
+    component_controller.Watches(instance_sets, controllers::OwnerMapper("Component"));
+    component_controller.Watches(pods, PodToComponent());
+    instance_set_controller.Watches(instance_sets);
+    instance_set_controller.Watches(pods, controllers::OwnerMapper("InstanceSet"));
+  }
+
+  Status Start() {
+    for (auto* informer : {&clusters, &components, &instance_sets, &pods}) informer->Start();
+    XB_RETURN_IF_ERROR(cluster_controller.Start());
+    XB_RETURN_IF_ERROR(component_controller.Start());
+    return instance_set_controller.Start();
+  }
+
+  void Stop() {
+    instance_set_controller.Stop();
+    component_controller.Stop();
+    cluster_controller.Stop();
+    for (auto* informer : {&clusters, &components, &instance_sets, &pods}) informer->Stop();
+  }
+
+  controllers::Informer clusters;
+  controllers::Informer components;
+  controllers::Informer instance_sets;
+  controllers::Informer pods;
+  controllers::ClusterReconciler cluster_reconciler;
+  controllers::ComponentReconciler component_reconciler;
+  controllers::InstanceSetReconciler instance_set_reconciler;
+  controllers::ReconcileController cluster_controller;
+  controllers::ReconcileController component_controller;
+  controllers::ReconcileController instance_set_controller;
+};
+
+// Registers the nodes of the simulated runtime and returns their names.
+Result<std::set<std::string>> RegisterSimulatedNodes(client::Client& client, int count) {
+  node::NodeOptions options;
+  char host[256] = "xblocks";
+  ::gethostname(host, sizeof(host) - 1);
+  options.host_name = host;
+  options.virtual_nodes = count;
+  options.simulated = true;
+  XB_RETURN_IF_ERROR(node::ValidateNodeOptions(options));
+  std::vector<Json> nodes = node::BuildNodes(options, node::ReadHostResources());
+  XB_RETURN_IF_ERROR(node::RegisterNodes(client, nodes));
+  std::set<std::string> names;
+  for (const Json& object : nodes) names.insert(Name(object));
+  return names;
+}
+
 }  // namespace
 
 struct EmbeddedServer::State {
@@ -81,6 +170,8 @@ struct EmbeddedServer::State {
   std::unique_ptr<store::Store> store;
   api::Scheme scheme;
   std::unique_ptr<Registry> registry;
+  std::unique_ptr<client::LocalClient> client;
+  std::unique_ptr<KubeBlocksControllers> kubeblocks;
   std::unique_ptr<controllers::ControllerManager> controllers;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<HttpServer> http;
@@ -116,8 +207,19 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
   state->controllers->Add(std::make_unique<controllers::GarbageCollector>(*state->registry));
   state->controllers->Add(std::make_unique<controllers::NamespaceController>(*state->registry));
   state->controllers->Add(std::make_unique<controllers::DefinitionsController>(*state->registry));
+  state->client = std::make_unique<client::LocalClient>(*state->registry, "xblocks-controller");
+  if (options.runtime == "simulated") {
+    auto nodes = RegisterSimulatedNodes(*state->client, options.nodes);
+    if (!nodes.ok()) return nodes.status();
+    state->controllers->Add(std::make_unique<node::Scheduler>(*state->client, state->clock));
+    state->controllers->Add(std::make_unique<node::SimulatedAgent>(*state->client, *nodes));
+  } else if (options.runtime != "none") {
+    return BadRequest(fmt::format("--runtime {} is not supported; use none or simulated", options.runtime));
+  }
   state->controllers->SyncAll();
   XB_RETURN_IF_ERROR(state->controllers->Start());
+  state->kubeblocks = std::make_unique<KubeBlocksControllers>(*state->client, state->clock);
+  XB_RETURN_IF_ERROR(state->kubeblocks->Start());
 
   state->handler = std::make_unique<ApiHandler>(*state->registry, credentials->token);
   ApiHandler* handler = state->handler.get();
@@ -135,6 +237,7 @@ void EmbeddedServer::Stop() {
   if (state_ == nullptr || state_->stopped) return;
   state_->stopped = true;
   if (state_->http) state_->http->Stop();
+  if (state_->kubeblocks) state_->kubeblocks->Stop();
   if (state_->controllers) state_->controllers->Stop();
   state_->store.reset();
   XB_LOG_INFO("server stopped", {});

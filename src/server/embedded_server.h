@@ -16,6 +16,9 @@ class EmbeddedServer {
     std::filesystem::path data_dir;
     std::string host = "127.0.0.1";
     int port = 6443;  // 0 picks a free port
+    // "none": no node agent, so pods stay Pending; "simulated": pods run without processes.
+    std::string runtime = "none";
+    int nodes = 1;  // nodes of the embedded node agent; more than 1 adds virtual nodes
   };
 
   // Creates credentials on first start, opens the store, installs the built-in namespaces and

@@ -133,8 +133,9 @@ class WatchStream:
 class Server:
     """An `xblocks server` process on a data dir, listening on 127.0.0.1 with a free port."""
 
-    def __init__(self, work_dir):
+    def __init__(self, work_dir, args=()):
         self.work_dir = str(work_dir)
+        self.args = list(args)  # extra `xblocks server` flags, e.g. ["--runtime", "simulated"]
         self.data_dir = os.path.join(self.work_dir, "data")
         self.log_path = os.path.join(self.work_dir, "server.log")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -164,7 +165,7 @@ class Server:
         self.log_file.write(f"--- start #{self.starts + 1}\n".encode())
         self.log_file.flush()
         self.process = subprocess.Popen(
-            [XBLOCKS_BIN, "server", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0"],
+            [XBLOCKS_BIN, "server", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.args],
             stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file)
         self.starts += 1
         self._wait_for_kubeconfig(previous, timeout)

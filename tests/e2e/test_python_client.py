@@ -4,7 +4,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from conftest import tutorial_cluster
+from conftest import tutorial_cluster, wait_for
 
 GROUP = "apps.kubeblocks.io"
 VERSION = "v1alpha1"
@@ -121,10 +121,19 @@ def test_custom_patches_cluster(custom, namespace):
 
 def test_custom_deletes_cluster(custom, namespace):
     custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, tutorial_cluster(namespace))
-    custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "mycluster")
-    with pytest.raises(ApiException) as raised:
-        custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "mycluster")
-    assert raised.value.status == 404, raised.value
+    deleted = custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "mycluster")
+    # The cluster controller's finalizer holds the object until its workloads are gone.
+    assert deleted["metadata"].get("deletionTimestamp"), deleted
+
+    def gone():
+        try:
+            custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "mycluster")
+        except ApiException as error:
+            assert error.status == 404, error
+            return True
+        return False
+
+    wait_for(gone, timeout=30, message="the deleted cluster is still there")
 
 
 def test_custom_watch_sees_added_modified_deleted(custom, namespace):

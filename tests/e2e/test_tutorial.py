@@ -298,13 +298,22 @@ def test_get_all_lists_labelled_cluster(server, version, namespace):
     assert "cluster.apps.kubeblocks.io/mycluster" in names, result.stdout
 
 
-def test_get_all_skips_unlabelled_cluster(server, version, namespace):
+def test_get_all_lists_owned_objects_not_cluster(server, version, namespace):
     server.create_cluster(namespace)
-    result = server.kubectl(version, "get", "all", "-l", "app.kubernetes.io/instance=mycluster",
-                            "-n", namespace)
-    assert result.returncode == 0, result.stderr
-    assert "mycluster" not in result.stdout, result.stdout
-    assert f"No resources found in {namespace} namespace." in result.stderr, result.stderr
+
+    def listed():
+        result = server.kubectl(version, "get", "all", "-l", "app.kubernetes.io/instance=mycluster",
+                                "-n", namespace)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    wait_for(lambda: "service/mycluster-xinference-headless" in listed(), timeout=30,
+             message="the component's services did not appear in get all")
+    output = listed()
+    assert "pod/mycluster-xinference-0" in output, output
+    assert "service/mycluster-xinference " in output, output
+    # The Cluster carries no instance label, so `all` does not list it, as with KubeBlocks.
+    assert "cluster.apps.kubeblocks.io" not in output, output
 
 
 def write_editor(tmp_path, sed_expression):
@@ -332,7 +341,9 @@ def test_edit_without_change_is_cancelled(server, version, namespace, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Edit cancelled, no changes made." in result.stdout + result.stderr, result
     after = get_cluster(server, namespace)
-    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], after
+    # The controllers write the status; the spec and generation show that the edit wrote nothing.
+    assert after["spec"] == before["spec"], after
+    assert after["metadata"]["generation"] == before["metadata"]["generation"], after
 
 
 def test_patch_type_merge(server, version, namespace):
@@ -364,7 +375,8 @@ def test_patch_json_test_failure_rejected(server, version, namespace):
     assert result.stderr.startswith("The request is invalid: "), result.stderr
     assert "/spec/terminationPolicy" in result.stderr, result.stderr
     after = get_cluster(server, namespace)
-    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], after
+    assert after["spec"] == before["spec"], after
+    assert after["metadata"]["generation"] == before["metadata"]["generation"], after
 
 
 def test_patch_strategic_on_cluster_rejected(server, version, namespace):

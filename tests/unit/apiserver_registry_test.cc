@@ -124,6 +124,11 @@ TEST_F(RegistryCreate, TerminatingNamespaceRejectsContent) {
   auto created = registry_->Create(Type("", "configmaps"), "demo", ConfigMap("cm"), {});
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), StatusCode::kForbidden);
+  EXPECT_TRUE(IsNamespaceTerminating(created.status()));
+  EXPECT_EQ(created.status().message(),
+            "configmaps \"cm\" is forbidden: unable to create new content in namespace demo because it is being "
+            "terminated");
+  EXPECT_EQ(created.status().details().name, "cm");
 }
 
 TEST_F(RegistryUpdate, StaleResourceVersionConflicts) {

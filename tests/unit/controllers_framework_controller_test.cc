@@ -175,6 +175,25 @@ TEST_F(ReconcileControllerTest, RetryBacksOffAndSucceedsLater) {
   EXPECT_EQ(controller.queue().NumRequeues(key), 0) << "Done must reset the backoff";
 }
 
+TEST_F(ReconcileControllerTest, TerminatingNamespaceIsNotRetried) {
+  auto refused = [] {
+    return ReconcileResult::Retry(Status(StatusCode::kForbidden, "namespace demo is being terminated")
+                                      .WithDetails({.causes = {{.type = kNamespaceTerminatingCause}}}));
+  };
+  ScriptedReconciler reconciler({refused});
+  Informer informer(*client_, kConfigMaps, "demo");
+  FakeClock clock;
+  ReconcileController controller(reconciler, clock, {});
+  controller.Watches(informer);
+  informer.Start();
+  ASSERT_TRUE(controller.Start().ok());
+
+  CreateConfigMap("a");
+  ASSERT_TRUE(Eventually([&] { return controller.stats().done == 1; }));
+  EXPECT_EQ(controller.stats().retry, 0);
+  EXPECT_EQ(controller.queue().NumRequeues({"demo", "a"}), 0);
+}
+
 TEST_F(ReconcileControllerTest, RequeueAfterFires) {
   ScriptedReconciler reconciler({[] { return ReconcileResult::RequeueAfter(seconds(30)); }});
   Informer informer(*client_, kConfigMaps, "demo");
