@@ -58,6 +58,9 @@ struct DeleteOptions {
   std::string precondition_uid;
   std::string precondition_resource_version;
   bool dry_run = false;
+  // gracePeriodSeconds. Only pods bound to a node use it: the node agent stops their containers
+  // and then deletes them with 0. Unset takes the pod's terminationGracePeriodSeconds.
+  std::optional<int64_t> grace_period_seconds;
 };
 
 struct DeleteResult {

@@ -1,4 +1,7 @@
 // Registry: delete with preconditions, propagation finalizers and deletionTimestamp.
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "apiserver/admission.h"
@@ -34,6 +37,32 @@ bool WaitsForNamespaceFinalizer(const api::ResourceType& type, const Json& objec
          object["spec"].contains("finalizers") && !object["spec"]["finalizers"].empty();
 }
 
+// A pod bound to a node is deleted gracefully, as kube-apiserver does: the delete only marks
+// it, and the node's agent removes it (with a grace period of 0) once its containers are
+// stopped. Returns the grace period in seconds, or nullopt to delete at once.
+std::optional<int64_t> PodGracePeriod(const api::ResourceType& type, const Json& pod, const DeleteOptions& options) {
+  if (!type.group.empty() || type.plural != "pods") return std::nullopt;
+  const Json& spec = pod.value("spec", Json::object());
+  if (!spec.is_object() || spec.value("nodeName", "").empty()) return std::nullopt;
+  const std::string phase = pod.value("status", Json::object()).value("phase", "");
+  if (phase == "Succeeded" || phase == "Failed") return std::nullopt;
+  int64_t grace = 30;
+  if (spec.contains("terminationGracePeriodSeconds") && spec["terminationGracePeriodSeconds"].is_number_integer()) {
+    grace = spec["terminationGracePeriodSeconds"].get<int64_t>();
+  }
+  if (options.grace_period_seconds) grace = *options.grace_period_seconds;
+  // kube-apiserver turns a negative period into 1 s, and treats 0 as "now".
+  if (grace < 0) grace = 1;
+  const Json& meta = pod["metadata"];
+  if (IsDeleting(pod) && meta.contains("deletionGracePeriodSeconds") &&
+      meta["deletionGracePeriodSeconds"].is_number_integer()) {
+    // A second delete may shorten the period, never lengthen it.
+    grace = std::min(grace, meta["deletionGracePeriodSeconds"].get<int64_t>());
+  }
+  if (grace == 0) return std::nullopt;
+  return grace;
+}
+
 }  // namespace
 
 Result<DeleteResult> Registry::Delete(const api::ResourceType& type, const std::string& ns, const std::string& name,
@@ -49,7 +78,8 @@ Result<DeleteResult> Registry::Delete(const api::ResourceType& type, const std::
     Json object = *current;
     if (options.propagation == Propagation::kOrphan) AddFinalizer(object, "orphan");
     if (options.propagation == Propagation::kForeground) AddFinalizer(object, "foregroundDeletion");
-    const bool wait = !Finalizers(object).empty() || WaitsForNamespaceFinalizer(type, object);
+    const std::optional<int64_t> grace = PodGracePeriod(type, object, options);
+    const bool wait = !Finalizers(object).empty() || WaitsForNamespaceFinalizer(type, object) || grace.has_value();
 
     DeleteResult result;
     if (options.dry_run) {
@@ -57,7 +87,15 @@ Result<DeleteResult> Registry::Delete(const api::ResourceType& type, const std::
       result.finalized = !wait;
       return result;
     }
-    if (wait && !IsDeleting(object)) {
+    if (grace.has_value()) {
+      const Json& meta = object["metadata"];
+      const bool shorter = !meta.contains("deletionGracePeriodSeconds") ||
+                           meta.value("deletionGracePeriodSeconds", int64_t{0}) != *grace;
+      if (!IsDeleting(object) || shorter) {
+        object["metadata"]["deletionTimestamp"] = FormatRfc3339(clock_.Now() + std::chrono::seconds(*grace));
+        object["metadata"]["deletionGracePeriodSeconds"] = *grace;
+      }
+    } else if (wait && !IsDeleting(object)) {
       object["metadata"]["deletionTimestamp"] = FormatRfc3339(clock_.Now());
       object["metadata"]["deletionGracePeriodSeconds"] = 0;
       if (type.group.empty() && type.plural == "namespaces") object["status"]["phase"] = "Terminating";

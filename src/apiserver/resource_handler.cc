@@ -1,4 +1,6 @@
 // ApiHandler: the resource endpoints (list, create, get, update, patch, delete, subresources).
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "api/protobuf.h"
@@ -91,6 +93,21 @@ Result<DeleteOptions> DeleteOptionsOf(const HttpRequest& request) {
       options.precondition_resource_version = (*body)["preconditions"].value("resourceVersion", "");
     }
     if (body->contains("dryRun") && (*body)["dryRun"].is_array() && !(*body)["dryRun"].empty()) options.dry_run = true;
+    if (body->contains("gracePeriodSeconds") && !(*body)["gracePeriodSeconds"].is_null()) {
+      if (!(*body)["gracePeriodSeconds"].is_number_integer()) {
+        return BadRequest("gracePeriodSeconds: Invalid value: must be an integer number of seconds");
+      }
+      options.grace_period_seconds = (*body)["gracePeriodSeconds"].get<int64_t>();
+    }
+  }
+  if (const std::string grace = request.Query("gracePeriodSeconds"); !grace.empty()) {
+    int64_t seconds = 0;
+    auto [end, error] = std::from_chars(grace.data(), grace.data() + grace.size(), seconds);
+    if (error != std::errc() || end != grace.data() + grace.size()) {
+      return BadRequest(fmt::format("gracePeriodSeconds: Invalid value: \"{}\": must be an integer number of seconds",
+                                    grace));
+    }
+    options.grace_period_seconds = seconds;
   }
   if (propagation == "Foreground") {
     options.propagation = Propagation::kForeground;

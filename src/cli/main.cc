@@ -21,8 +21,9 @@ struct ServerFlags {
   std::string data_dir;
   std::string listen = "127.0.0.1:6443";
   std::string log_level = "info";
-  std::string runtime = "none";
+  std::string runtime = "process";
   int nodes = 1;
+  std::vector<std::string> image_commands;
 };
 
 std::string DefaultDataDir() {
@@ -54,6 +55,7 @@ int RunServer(const ServerFlags& flags) {
   options.data_dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
   options.runtime = flags.runtime;
   options.nodes = flags.nodes;
+  options.image_commands = flags.image_commands;
   if (std::string error = ParseListen(flags.listen, options.host, options.port); !error.empty()) {
     std::cerr << "error: " << error << "\n";
     return 2;
@@ -95,12 +97,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   server->add_option("--runtime", flags.runtime,
-                     "How pods run: none (pods stay Pending) or simulated (pods become Running without a process)")
-      ->check(CLI::IsMember({"none", "simulated"}))
+                     "How pods run: process (local process groups with cgroup limits), simulated (Running "
+                     "without a process) or none (pods stay Pending)")
+      ->check(CLI::IsMember({"process", "simulated", "none"}))
       ->capture_default_str();
   server->add_option("--nodes", flags.nodes, "Number of nodes of the node agent; more than 1 adds virtual nodes")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+
+  server->add_option("--image-command", flags.image_commands,
+                     "IMAGE=PROGRAM [ARGS]: the local command that runs IMAGE in the process runtime; repeatable. "
+                     "Overrides the ClusterVersion annotation xblocks.io/local-commands");
 
   CLI::App* version = app.add_subcommand("version", "Print the xblocks version");
 

@@ -68,6 +68,8 @@ struct ObjectList {
 struct DeleteOptions {
   Propagation propagation = Propagation::kBackground;
   std::string precondition_uid;
+  // gracePeriodSeconds; 0 removes a pod at once, which its node agent does after stopping it.
+  std::optional<int64_t> grace_period_seconds;
 };
 
 enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark };

@@ -192,6 +192,7 @@ Status LocalClient::Delete(const Resource& resource, const std::string& ns, cons
   apiserver::DeleteOptions delete_options;
   delete_options.propagation = ToPropagation(options.propagation);
   delete_options.precondition_uid = options.precondition_uid;
+  delete_options.grace_period_seconds = options.grace_period_seconds;
   auto deleted = registry_.Delete(**type, ns, name, delete_options);
   return deleted.ok() ? Status::Ok() : deleted.status();
 }

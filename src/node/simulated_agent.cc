@@ -64,7 +64,17 @@ Status SimulatedAgent::Sync() {
   Status result = Status::Ok();
   for (const Json& pod : pods->items) {
     const std::string node = pod["spec"].value("nodeName", "");
-    if (node.empty() || nodes_.count(node) == 0 || Running(pod) || apiserver::IsDeleting(pod)) continue;
+    if (node.empty() || nodes_.count(node) == 0) continue;
+    if (apiserver::IsDeleting(pod)) {
+      // No process to stop: the pod goes as soon as it is marked.
+      Status deleted = client_.Delete(client::resources::kPods, apiserver::Namespace(pod), apiserver::Name(pod),
+                                      {.precondition_uid = apiserver::Uid(pod), .grace_period_seconds = 0});
+      if (!deleted.ok() && deleted.code() != StatusCode::kNotFound && deleted.code() != StatusCode::kConflict) {
+        result = deleted;
+      }
+      continue;
+    }
+    if (Running(pod)) continue;
     auto patched = client_.PatchStatus(client::resources::kPods, apiserver::Namespace(pod), apiserver::Name(pod),
                                        {{"status", SimulatedRunningStatus(pod, now)}});
     if (!patched.ok()) {

@@ -17,7 +17,7 @@ class SimulatedAgent : public controllers::Controller {
 
   std::string_view name() const override { return "simulated-agent"; }
   // Marks every pending pod bound to one of the nodes Running and Ready, with a pod IP and one
-  // running container status per container.
+  // running container status per container, and removes the pods marked for deletion.
   Status Sync() override;
 
  private:

@@ -25,7 +25,10 @@
 #include "controllers/definitions_controller.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace_controller.h"
+#include "node/cgroups.h"
 #include "node/nodes.h"
+#include "node/process.h"
+#include "node/process_agent.h"
 #include "node/scheduler.h"
 #include "node/simulated_agent.h"
 
@@ -147,20 +150,44 @@ struct KubeBlocksControllers {
   controllers::ReconcileController instance_set_controller;
 };
 
-// Registers the nodes of the simulated runtime and returns their names.
-Result<std::set<std::string>> RegisterSimulatedNodes(client::Client& client, int count) {
+// Registers the nodes of the node agent and returns their names.
+Result<std::set<std::string>> RegisterAgentNodes(client::Client& client, int count, bool simulated) {
   node::NodeOptions options;
   char host[256] = "xblocks";
   ::gethostname(host, sizeof(host) - 1);
   options.host_name = host;
   options.virtual_nodes = count;
-  options.simulated = true;
+  options.simulated = simulated;
   XB_RETURN_IF_ERROR(node::ValidateNodeOptions(options));
   std::vector<Json> nodes = node::BuildNodes(options, node::ReadHostResources());
   XB_RETURN_IF_ERROR(node::RegisterNodes(client, nodes));
   std::set<std::string> names;
   for (const Json& object : nodes) names.insert(Name(object));
   return names;
+}
+
+// Wakes the process agent on every store change, through the controller manager's debounce.
+class AgentTrigger : public controllers::Controller {
+ public:
+  explicit AgentTrigger(node::ProcessAgent& agent) : agent_(agent) {}
+  std::string_view name() const override { return "process-agent-trigger"; }
+  Status Sync() override {
+    agent_.Notify();
+    return Status::Ok();
+  }
+
+ private:
+  node::ProcessAgent& agent_;
+};
+
+// The environment every container starts from: the server's PATH and locale, so that a mapped
+// command such as xinference-local resolves as it does in the user's shell.
+std::vector<std::string> BaseEnvironment() {
+  std::vector<std::string> env;
+  for (const char* name : {"PATH", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV"}) {
+    if (const char* value = std::getenv(name); value != nullptr) env.push_back(fmt::format("{}={}", name, value));
+  }
+  return env;
 }
 
 }  // namespace
@@ -171,6 +198,9 @@ struct EmbeddedServer::State {
   api::Scheme scheme;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<client::LocalClient> client;
+  std::unique_ptr<ProcessLauncher> launcher;
+  std::unique_ptr<CgroupDriver> cgroups;
+  std::unique_ptr<node::ProcessAgent> agent;
   std::unique_ptr<KubeBlocksControllers> kubeblocks;
   std::unique_ptr<controllers::ControllerManager> controllers;
   std::unique_ptr<ApiHandler> handler;
@@ -208,13 +238,30 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
   state->controllers->Add(std::make_unique<controllers::NamespaceController>(*state->registry));
   state->controllers->Add(std::make_unique<controllers::DefinitionsController>(*state->registry));
   state->client = std::make_unique<client::LocalClient>(*state->registry, "xblocks-controller");
-  if (options.runtime == "simulated") {
-    auto nodes = RegisterSimulatedNodes(*state->client, options.nodes);
+  if (options.runtime == "simulated" || options.runtime == "process") {
+    const bool simulated = options.runtime == "simulated";
+    auto nodes = RegisterAgentNodes(*state->client, options.nodes, simulated);
     if (!nodes.ok()) return nodes.status();
     state->controllers->Add(std::make_unique<node::Scheduler>(*state->client, state->clock));
-    state->controllers->Add(std::make_unique<node::SimulatedAgent>(*state->client, *nodes));
+    if (simulated) {
+      state->controllers->Add(std::make_unique<node::SimulatedAgent>(*state->client, *nodes));
+    } else {
+      node::ProcessAgent::Options agent_options;
+      agent_options.data_dir = options.data_dir;
+      agent_options.nodes = *nodes;
+      agent_options.base_env = BaseEnvironment();
+      for (const std::string& flag : options.image_commands) XB_RETURN_IF_ERROR(agent_options.images.AddFlag(flag));
+      auto cgroups = DetectCgroupDriver({});
+      if (!cgroups.ok()) return cgroups.status();
+      state->cgroups = std::move(*cgroups);
+      state->launcher = std::make_unique<PosixProcessLauncher>();
+      state->agent = std::make_unique<node::ProcessAgent>(*state->client, state->clock, *state->launcher,
+                                                          *state->cgroups, std::move(agent_options));
+      XB_RETURN_IF_ERROR(state->agent->Start());
+      state->controllers->Add(std::make_unique<AgentTrigger>(*state->agent));
+    }
   } else if (options.runtime != "none") {
-    return BadRequest(fmt::format("--runtime {} is not supported; use none or simulated", options.runtime));
+    return BadRequest(fmt::format("--runtime {} is not supported; use process, simulated or none", options.runtime));
   }
   state->controllers->SyncAll();
   XB_RETURN_IF_ERROR(state->controllers->Start());
@@ -222,6 +269,7 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
   XB_RETURN_IF_ERROR(state->kubeblocks->Start());
 
   state->handler = std::make_unique<ApiHandler>(*state->registry, credentials->token);
+  if (state->agent) state->handler->set_log_source(state->agent.get());
   ApiHandler* handler = state->handler.get();
   state->http = std::make_unique<HttpServer>(
       HttpServer::Options{.address = options.host, .port = options.port, .credentials = *credentials},
@@ -239,6 +287,7 @@ void EmbeddedServer::Stop() {
   if (state_->http) state_->http->Stop();
   if (state_->kubeblocks) state_->kubeblocks->Stop();
   if (state_->controllers) state_->controllers->Stop();
+  if (state_->agent) state_->agent->Stop();
   state_->store.reset();
   XB_LOG_INFO("server stopped", {});
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -16,9 +17,12 @@ class EmbeddedServer {
     std::filesystem::path data_dir;
     std::string host = "127.0.0.1";
     int port = 6443;  // 0 picks a free port
-    // "none": no node agent, so pods stay Pending; "simulated": pods run without processes.
-    std::string runtime = "none";
+    // "process": pods run as local process groups; "simulated": pods run without processes;
+    // "none": no node agent, so pods stay Pending.
+    std::string runtime = "process";
     int nodes = 1;  // nodes of the embedded node agent; more than 1 adds virtual nodes
+    // IMAGE=PROGRAM [ARGS] mappings for the process runtime (see node/container_plan.h).
+    std::vector<std::string> image_commands;
   };
 
   // Creates credentials on first start, opens the store, installs the built-in namespaces and

@@ -249,6 +249,47 @@ TEST_F(RegistryDelete, WithoutFinalizersRemovesObject) {
   EXPECT_FALSE(registry_->Get(Type("", "configmaps"), "demo", "cm").ok());
 }
 
+Json BoundPod(const std::string& node) {
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "web-0"}}},
+              {"spec", {{"containers", {{{"name", "main"}, {"image", "example/web:1"}}}}}}};
+  if (!node.empty()) pod["spec"]["nodeName"] = node;
+  return pod;
+}
+
+TEST_F(RegistryDelete, BoundPodWaitsForItsAgent) {
+  ASSERT_TRUE(registry_->Create(Type("", "pods"), "demo", BoundPod("vm"), {}).ok());
+  auto deleted = registry_->Delete(Type("", "pods"), "demo", "web-0", {});
+  ASSERT_TRUE(deleted.ok()) << deleted.status().message();
+  EXPECT_FALSE(deleted->finalized);
+  const Json& meta = deleted->object["metadata"];
+  EXPECT_EQ(meta["deletionGracePeriodSeconds"], 30) << "terminationGracePeriodSeconds defaults to 30";
+  EXPECT_EQ(meta["deletionTimestamp"], "2026-12-04T10:00:30Z");
+
+  // A longer period does not extend it; a shorter one does shorten it.
+  deleted = registry_->Delete(Type("", "pods"), "demo", "web-0", {.grace_period_seconds = 60});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->object["metadata"]["deletionGracePeriodSeconds"], 30);
+  deleted = registry_->Delete(Type("", "pods"), "demo", "web-0", {.grace_period_seconds = 5});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->object["metadata"]["deletionGracePeriodSeconds"], 5);
+  EXPECT_EQ(deleted->object["metadata"]["deletionTimestamp"], "2026-12-04T10:00:05Z");
+
+  // The agent removes it with 0 once the containers are stopped.
+  deleted = registry_->Delete(Type("", "pods"), "demo", "web-0", {.grace_period_seconds = 0});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(deleted->finalized);
+  EXPECT_FALSE(registry_->Get(Type("", "pods"), "demo", "web-0").ok());
+}
+
+TEST_F(RegistryDelete, UnboundPodGoesAtOnce) {
+  ASSERT_TRUE(registry_->Create(Type("", "pods"), "demo", BoundPod(""), {}).ok());
+  auto deleted = registry_->Delete(Type("", "pods"), "demo", "web-0", {});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(deleted->finalized);
+}
+
 TEST_F(RegistryDelete, FinalizerDefersRemoval) {
   Json object = ConfigMap("cm");
   object["metadata"]["finalizers"] = {"example.com/hold"};

@@ -131,7 +131,11 @@ TEST_F(SchedulerSync, FreedCapacityIsUsed) {
   EXPECT_EQ(api::StringAt(GetPod("second"), "spec.nodeName"), "");
   EXPECT_EQ(PodScheduled(GetPod("second"))["message"], "0/1 nodes are available: 1 Insufficient cpu.");
 
+  // A bound pod keeps its place until its node agent removes it with a grace period of 0.
   ASSERT_TRUE(client_->Delete(client::resources::kPods, "demo", "first", {}).ok());
+  ASSERT_TRUE(scheduler_->Sync().ok());
+  EXPECT_EQ(api::StringAt(GetPod("second"), "spec.nodeName"), "");
+  ASSERT_TRUE(client_->Delete(client::resources::kPods, "demo", "first", {.grace_period_seconds = 0}).ok());
   ASSERT_TRUE(scheduler_->Sync().ok());
   const Json second = GetPod("second");
   EXPECT_EQ(api::StringAt(second, "spec.nodeName"), "node-a");

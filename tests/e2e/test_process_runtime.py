@@ -1,0 +1,430 @@
+"""End-to-end tests of `xblocks server --runtime process`: pods are real process groups.
+
+The replicas run the Xinference test fixture (tests/fixtures/xinference_fixture.py), mapped to the
+addon's image with --image-command, so a replica starts in well under a second. Each test reads
+the kernel's view, not only the API's: the replica's pid, its cgroup limits in cgroupfs, its
+listening address, and what is left after it stops.
+"""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+import yaml
+
+from conftest import TUTORIAL_CLUSTER, Server, parse_table, wait_for
+
+KUBECTL = "1.33"
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "xinference_fixture.py")
+IMAGE = "xprobe/xinference:v0.11.0-cpu"
+CGROUP_ROOT = "/sys/fs/cgroup"
+# Generous, because replicas start on a shared 2-core machine with a tenth of a CPU each.
+RUNNING_TIMEOUT = 120
+
+
+def fixture_command(*prefix):
+    return " ".join([*prefix, sys.executable, os.path.abspath(FIXTURE)])
+
+
+@pytest.fixture(scope="module")
+def process_server(tmp_path_factory):
+    instance = Server(tmp_path_factory.mktemp("xblocks-process"),
+                      args=["--runtime", "process", "--image-command", f"{IMAGE}={fixture_command()}"])
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.close()
+
+
+_counter = [0]
+
+
+@pytest.fixture
+def ns(process_server, request):
+    _counter[0] += 1
+    name = f"proc-{_counter[0]}"
+    process_server.create_namespace(name)
+    yield name
+    if process_server.running():
+        process_server.delete_namespace(name)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def cluster_manifest(namespace, name="mycluster", replicas=1, cpu="1", memory="1Gi", version=None):
+    manifest = yaml.safe_load(TUTORIAL_CLUSTER)
+    manifest["metadata"].update({"name": name, "namespace": namespace})
+    component = manifest["spec"]["componentSpecs"][0]
+    component["replicas"] = replicas
+    component["resources"] = {"limits": {"cpu": cpu, "memory": memory},
+                              "requests": {"cpu": cpu, "memory": memory}}
+    if version:
+        manifest["spec"]["clusterVersionRef"] = version
+    return manifest
+
+
+@pytest.fixture
+def cluster_version(process_server, ns):
+    """Creates ClusterVersions for the Xinference definition with one image each; removes them and
+    the test's cluster afterwards."""
+    created = []
+
+    def create(name, image, local_command=None):
+        metadata = {"name": f"{name}-{ns}"}
+        if local_command:
+            metadata["annotations"] = {"xblocks.io/local-commands": json.dumps({image: local_command})}
+        apply(process_server, {
+            "apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "ClusterVersion", "metadata": metadata,
+            "spec": {"clusterDefinitionRef": "xinference", "componentVersions": [
+                {"componentDefRef": "xinference", "versionsContext": {"containers": [
+                    {"name": "xinference", "image": image}]}}]}})
+        created.append(metadata["name"])
+        return metadata["name"]
+
+    yield create
+    process_server.kubectl(KUBECTL, "delete", "cluster", "mycluster", "-n", ns, "--ignore-not-found")
+    for name in created:
+        kubectl_ok(process_server, "delete", "clusterversion", name)
+
+
+def apply(server, manifest):
+    result = server.kubectl(KUBECTL, "apply", "-f", "-", input=yaml.safe_dump(manifest))
+    assert result.returncode == 0, result.stderr
+
+
+def kubectl_ok(server, *args, **kwargs):
+    result = server.kubectl(KUBECTL, *args, **kwargs)
+    assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def cluster_status(server, namespace, name="mycluster"):
+    _, rows = parse_table(kubectl_ok(server, "get", "cluster", name, "-n", namespace))
+    return rows[0]["STATUS"]
+
+
+def wait_cluster(server, namespace, status, name="mycluster", timeout=RUNNING_TIMEOUT):
+    wait_for(lambda: cluster_status(server, namespace, name) == status, timeout=timeout,
+             message=f"cluster {namespace}/{name} did not reach {status}")
+
+
+def pods(server, namespace):
+    listed = json.loads(kubectl_ok(server, "get", "pods", "-n", namespace, "-o", "json"))
+    return sorted(listed["items"], key=lambda pod: pod["metadata"]["name"])
+
+
+def pod(server, namespace, name):
+    return json.loads(kubectl_ok(server, "get", "pod", name, "-n", namespace, "-o", "json"))
+
+
+def cgroup_dirs(uid):
+    """The pod's cgroup directories: v2 (one) or v1 (memory and cpu)."""
+    unified = os.path.join(CGROUP_ROOT, "xblocks", uid)
+    if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        return {"memory": unified, "cpu": unified}
+    dirs = {"memory": os.path.join(CGROUP_ROOT, "memory", "xblocks", uid)}
+    for name in ("cpu", "cpu,cpuacct"):
+        if os.path.isdir(os.path.join(CGROUP_ROOT, name, "xblocks")):
+            dirs["cpu"] = os.path.join(CGROUP_ROOT, name, "xblocks", uid)
+            break
+    return dirs
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def cgroup_limits(uid):
+    """(cpu quota in microseconds per 100 ms period, memory limit in bytes) from cgroupfs."""
+    dirs = cgroup_dirs(uid)
+    if dirs["memory"] == dirs["cpu"]:
+        quota, period = read(os.path.join(dirs["cpu"], "cpu.max")).split()
+        return int(quota) * 100000 // int(period), int(read(os.path.join(dirs["memory"], "memory.max")))
+    period = int(read(os.path.join(dirs["cpu"], "cpu.cfs_period_us")))
+    quota = int(read(os.path.join(dirs["cpu"], "cpu.cfs_quota_us")))
+    return quota * 100000 // period, int(read(os.path.join(dirs["memory"], "memory.limit_in_bytes")))
+
+
+def cgroup_pids(uid):
+    path = os.path.join(cgroup_dirs(uid)["memory"], "cgroup.procs")
+    return [int(line) for line in read(path).split()] if os.path.exists(path) else []
+
+
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode()
+
+
+def replica_pid(uid):
+    """The pid of the fixture process in the pod's cgroup."""
+    for pid in cgroup_pids(uid):
+        try:
+            if "xinference_fixture.py" in cmdline(pid):
+                return pid
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def http_status(ip, port=9997):
+    with urllib.request.urlopen(f"http://{ip}:{port}/status", timeout=5) as response:
+        return response.status
+
+
+def ready(item):
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in item["status"].get("conditions", []))
+
+
+def write_editor(tmp_path, sed_expression):
+    script = tmp_path / "editor.sh"
+    script.write_text(f"#!/bin/sh\nsed -i '{sed_expression}' \"$1\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+# -- tests --------------------------------------------------------------------------------------
+
+def test_tutorial_cluster_runs_real_processes_with_limits(process_server, ns):
+    apply(process_server, cluster_manifest(ns))
+    wait_cluster(process_server, ns, "Running")
+    [item] = pods(process_server, ns)
+    assert item["metadata"]["name"] == "mycluster-xinference-0"
+    uid = item["metadata"]["uid"]
+    ip = item["status"]["podIP"]
+    assert ip.startswith("127.") and not ip.startswith("127.0."), ip
+
+    pid = replica_pid(uid)
+    assert pid is not None, f"no fixture process in the cgroup of pod {uid}"
+    # The replica listens on its own address, as the addon's --host $(KB_POD_IP) requests.
+    assert f"--host {ip} --port 9997" in cmdline(pid)
+    assert http_status(ip) == 200
+    assert cgroup_limits(uid) == (100000, 1 << 30)
+    conditions = {c["type"]: c for c in item["status"]["conditions"]}
+    assert conditions["xblocks.io/LimitsEnforced"]["status"] == "True", conditions
+    # XINFERENCE_HOME points into the pod's data volume on the host.
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        environ = dict(entry.split("=", 1) for entry in f.read().decode().split("\0") if "=" in entry)
+    assert environ["XINFERENCE_HOME"].endswith(f"/pods/{uid}/volumes/data"), environ["XINFERENCE_HOME"]
+    assert environ["KB_POD_IP"] == ip
+
+
+def test_three_replicas_each_on_own_address(process_server, ns):
+    apply(process_server, cluster_manifest(ns, replicas=1, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    kubectl_ok(process_server, "patch", "cluster", "mycluster", "-n", ns, "--type", "json",
+               "-p", '[{"op":"replace","path":"/spec/componentSpecs/0/replicas","value":3}]')
+    wait_for(lambda: len(pods(process_server, ns)) == 3 and all(map(ready, pods(process_server, ns))),
+             timeout=RUNNING_TIMEOUT, message="3 replicas did not become ready")
+    wait_cluster(process_server, ns, "Running")
+    items = pods(process_server, ns)
+    assert [p["metadata"]["name"] for p in items] == [f"mycluster-xinference-{i}" for i in range(3)]
+    ips = {p["status"]["podIP"] for p in items}
+    assert len(ips) == 3, ips
+    for item in items:
+        assert http_status(item["status"]["podIP"]) == 200
+        assert cgroup_limits(item["metadata"]["uid"]) == (10000, 256 << 20)
+
+
+def test_killed_replica_restarts_and_counts(process_server, ns):
+    apply(process_server, cluster_manifest(ns, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    uid = pods(process_server, ns)[0]["metadata"]["uid"]
+    first = replica_pid(uid)
+    os.kill(first, signal.SIGKILL)
+
+    def restarted():
+        _, rows = parse_table(kubectl_ok(process_server, "get", "pods", "-n", ns))
+        return rows[0]["RESTARTS"].startswith("1") and rows[0]["READY"] == "1/1"
+
+    # kubelet's back-off waits 10 s before the first restart.
+    wait_for(restarted, timeout=60, message="the killed replica was not restarted")
+    item = pods(process_server, ns)[0]
+    assert item["metadata"]["uid"] == uid, "a restart keeps the pod"
+    status = item["status"]["containerStatuses"][0]
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["exitCode"] == 137
+    assert status["lastState"]["terminated"]["reason"] == "Error"
+    second = replica_pid(uid)
+    assert second is not None and second != first
+    previous = kubectl_ok(process_server, "logs", "mycluster-xinference-0", "-n", ns, "--previous")
+    assert "xinference test fixture" in previous, previous
+    events = kubectl_ok(process_server, "get", "events", "-n", ns)
+    assert "BackOff" in events, events
+
+
+def test_memory_hog_is_oom_killed(process_server, ns, cluster_version):
+    version = cluster_version("hog", f"example.com/hog:{ns}", fixture_command("env", "XB_FIXTURE_ALLOCATE_MB=512"))
+    apply(process_server, cluster_manifest(ns, cpu="500m", memory="128Mi", version=version))
+
+    def oom_killed():
+        items = pods(process_server, ns)
+        if not items or not items[0]["status"].get("containerStatuses"):
+            return False
+        status = items[0]["status"]["containerStatuses"][0]
+        terminated = status.get("lastState", {}).get("terminated") or status["state"].get("terminated") or {}
+        return terminated.get("reason") == "OOMKilled"
+
+    wait_for(oom_killed, timeout=60, message="the replica over its memory limit was not OOMKilled")
+    status = pods(process_server, ns)[0]["status"]["containerStatuses"][0]
+    terminated = status.get("lastState", {}).get("terminated") or status["state"]["terminated"]
+    assert terminated["exitCode"] == 137, terminated
+    assert cluster_status(process_server, ns) != "Running"
+
+
+def test_patch_resources_rolls_highest_ordinal_first(process_server, ns):
+    apply(process_server, cluster_manifest(ns, replicas=3, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    before = {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods(process_server, ns)}
+    kubectl_ok(process_server, "patch", "cluster", "mycluster", "-n", ns, "--type", "merge", "-p",
+               json.dumps({"spec": {"componentSpecs": [
+                   {"name": "xinference", "componentDefRef": "xinference", "replicas": 3,
+                    "serviceAccountName": "kb-xinference-cluster",
+                    "resources": {"limits": {"cpu": "200m", "memory": "300Mi"},
+                                  "requests": {"cpu": "200m", "memory": "300Mi"}}}]}}))
+
+    def rolled():
+        items = pods(process_server, ns)
+        return (len(items) == 3 and all(map(ready, items)) and
+                all(p["metadata"]["uid"] != before[p["metadata"]["name"]] for p in items))
+
+    wait_for(rolled, timeout=RUNNING_TIMEOUT, message="the pods were not all recreated")
+    wait_cluster(process_server, ns, "Running")
+    items = pods(process_server, ns)
+    created = sorted(items, key=lambda p: p["metadata"]["creationTimestamp"])
+    # One at a time from the highest ordinal: creation times run 2, 1, 0.
+    order = [p["metadata"]["name"][-1] for p in created]
+    stamps = [p["metadata"]["creationTimestamp"] for p in created]
+    assert order == ["2", "1", "0"] or len(set(stamps)) < 3, order
+    for item in items:
+        assert cgroup_limits(item["metadata"]["uid"]) == (20000, 300 << 20)
+        assert item["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "200m", "memory": "300Mi"}
+    events = kubectl_ok(process_server, "get", "events", "-n", ns, "--sort-by", ".lastTimestamp")
+    assert "Killing" in events, events
+
+
+def test_edit_resources_applies_new_limits(process_server, ns, tmp_path):
+    apply(process_server, cluster_manifest(ns, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    old_uid = pods(process_server, ns)[0]["metadata"]["uid"]
+    editor = write_editor(tmp_path, "s/memory: 256Mi/memory: 320Mi/g")
+    result = process_server.kubectl(KUBECTL, "edit", "cluster", "mycluster", "-n", ns,
+                                    env={"EDITOR": editor, "KUBE_EDITOR": editor})
+    assert result.returncode == 0, result.stderr
+
+    def replaced():
+        items = pods(process_server, ns)
+        return len(items) == 1 and items[0]["metadata"]["uid"] != old_uid and ready(items[0])
+
+    wait_for(replaced, timeout=RUNNING_TIMEOUT, message="the pod was not recreated after the edit")
+    wait_cluster(process_server, ns, "Running")
+    uid = pods(process_server, ns)[0]["metadata"]["uid"]
+    assert cgroup_limits(uid) == (10000, 320 << 20)
+    assert not os.path.exists(cgroup_dirs(old_uid)["memory"]), "the old pod's cgroup is removed"
+
+
+def test_replicas_zero_stops_and_restores_same_names(process_server, ns):
+    apply(process_server, cluster_manifest(ns, replicas=2, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    uids = [p["metadata"]["uid"] for p in pods(process_server, ns)]
+    pids = [replica_pid(uid) for uid in uids]
+    kubectl_ok(process_server, "patch", "cluster", "mycluster", "-n", ns, "--type", "json",
+               "-p", '[{"op":"replace","path":"/spec/componentSpecs/0/replicas","value":0}]')
+    wait_cluster(process_server, ns, "Stopped")
+    assert pods(process_server, ns) == []
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}"), f"replica process {pid} still runs after Stop"
+    for uid in uids:
+        assert not os.path.exists(cgroup_dirs(uid)["memory"])
+
+    kubectl_ok(process_server, "patch", "cluster", "mycluster", "-n", ns, "--type", "json",
+               "-p", '[{"op":"replace","path":"/spec/componentSpecs/0/replicas","value":2}]')
+    wait_cluster(process_server, ns, "Running")
+    items = pods(process_server, ns)
+    assert [p["metadata"]["name"] for p in items] == ["mycluster-xinference-0", "mycluster-xinference-1"]
+    for item in items:
+        assert item["metadata"]["uid"] not in uids
+        assert replica_pid(item["metadata"]["uid"]) is not None
+
+
+def test_logs_and_follow(process_server, ns):
+    apply(process_server, cluster_manifest(ns, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    logs = kubectl_ok(process_server, "logs", "mycluster-xinference-0", "-n", ns)
+    assert "xinference test fixture" in logs, logs
+    tail = kubectl_ok(process_server, "logs", "mycluster-xinference-0", "-n", ns, "--tail", "1")
+    assert len(tail.strip().splitlines()) == 1, tail
+    # -f streams until the container stops; deleting the pod ends it.
+    follow = subprocess.Popen(process_server.kubectl_command(KUBECTL, "logs", "-f", "mycluster-xinference-0",
+                                                             "-n", ns),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        kubectl_ok(process_server, "delete", "pod", "mycluster-xinference-0", "-n", ns)
+        out, err = follow.communicate(timeout=60)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+    assert follow.returncode == 0, err
+    assert "xinference test fixture" in out
+    result = process_server.kubectl(KUBECTL, "logs", "mycluster-xinference-0", "-n", ns, "--previous")
+    assert result.returncode != 0 or "xinference" in result.stdout
+
+
+def test_image_without_local_command_waits_with_reason(process_server, ns, cluster_version):
+    version = cluster_version("unmapped", "example.com/unmapped:1")
+    apply(process_server, cluster_manifest(ns, cpu="100m", memory="256Mi", version=version))
+
+    def waiting():
+        items = pods(process_server, ns)
+        statuses = items[0]["status"].get("containerStatuses", []) if items else []
+        return statuses and statuses[0]["state"].get("waiting", {}).get("reason") == "LocalCommandNotFound"
+
+    wait_for(waiting, timeout=30, message="the pod is not Waiting with LocalCommandNotFound")
+    message = pods(process_server, ns)[0]["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+    assert "--image-command example.com/unmapped:1=PROGRAM" in message, message
+    assert "xblocks.io/local-commands" in message, message
+    _, rows = parse_table(kubectl_ok(process_server, "get", "pods", "-n", ns))
+    assert rows[0]["STATUS"] == "LocalCommandNotFound", rows
+
+
+def test_deleting_cluster_stops_processes_and_cleans_up(process_server, ns):
+    apply(process_server, cluster_manifest(ns, replicas=2, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    uids = [p["metadata"]["uid"] for p in pods(process_server, ns)]
+    pids = [replica_pid(uid) for uid in uids]
+    kubectl_ok(process_server, "delete", "cluster", "mycluster", "-n", ns)
+    assert pods(process_server, ns) == []
+    for pid in pids:
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), timeout=10,
+                 message=f"replica process {pid} outlived its pod")
+    for uid in uids:
+        assert not os.path.exists(cgroup_dirs(uid)["memory"])
+        assert not os.path.exists(os.path.join(process_server.data_dir, "pods", uid))
+
+
+def test_server_stop_stops_replicas_and_restart_runs_them_again(tmp_path):
+    server = Server(tmp_path, args=["--image-command", f"{IMAGE}={fixture_command()}"])
+    try:
+        server.start()
+        server.create_namespace("demo")
+        apply(server, cluster_manifest("demo", cpu="100m", memory="256Mi"))
+        wait_cluster(server, "demo", "Running")
+        uid = pods(server, "demo")[0]["metadata"]["uid"]
+        pid = replica_pid(uid)
+        server.stop()
+        assert not os.path.exists(f"/proc/{pid}"), "the replica outlived the server"
+        assert not os.path.exists(cgroup_dirs(uid)["memory"]), "the server left its cgroup behind"
+
+        server.start()
+        wait_for(lambda: replica_pid(uid) not in (None, pid), timeout=RUNNING_TIMEOUT,
+                 message="the pod's replica did not start again after the server restart")
+        wait_cluster(server, "demo", "Running")
+        assert pods(server, "demo")[0]["metadata"]["uid"] == uid
+    finally:
+        server.close()
