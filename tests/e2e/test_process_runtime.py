@@ -428,3 +428,61 @@ def test_server_stop_stops_replicas_and_restart_runs_them_again(tmp_path):
         assert pods(server, "demo")[0]["metadata"]["uid"] == uid
     finally:
         server.close()
+
+
+def test_probes_drive_ready_and_liveness_restarts(process_server, ns, cluster_version):
+    image = f"example.com/probed:{ns}"
+    cluster_version("probed", image, fixture_command())
+    manifest = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probed", "namespace": ns},
+        "spec": {"terminationGracePeriodSeconds": 5, "containers": [{
+            "name": "main", "image": image,
+            "command": ["server", "--host", "$(POD_IP)", "--port", "9997"],
+            "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+            "ports": [{"name": "http", "containerPort": 9997}],
+            "readinessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 1},
+            "livenessProbe": {"exec": {"command": ["test", "-e", "/nonexistent-marker"]},
+                              "initialDelaySeconds": 3, "periodSeconds": 1, "failureThreshold": 2},
+        }]}}
+    apply(process_server, manifest)
+    wait_for(lambda: ready(pod(process_server, ns, "probed")), timeout=RUNNING_TIMEOUT,
+             message="the tcpSocket readiness probe did not make the pod Ready")
+
+    def restarted_by_liveness():
+        statuses = pod(process_server, ns, "probed")["status"].get("containerStatuses", [])
+        return statuses and statuses[0]["restartCount"] >= 1
+
+    wait_for(restarted_by_liveness, timeout=RUNNING_TIMEOUT, message="the failing liveness probe did not restart")
+    events = kubectl_ok(process_server, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=probed")
+    assert "Liveness probe failed" in events, events
+    assert "failed liveness probe, will be restarted" in events, events
+    kubectl_ok(process_server, "delete", "pod", "probed", "-n", ns)
+
+
+def test_pvc_volume_outlives_pod_until_claim_deleted(process_server, ns, cluster_version):
+    image = f"example.com/stateful:{ns}"
+    cluster_version("stateful", image, fixture_command())
+    apply(process_server, {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                           "metadata": {"name": "state", "namespace": ns},
+                           "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+    manifest = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stateful", "namespace": ns},
+        "spec": {"volumes": [{"name": "home", "persistentVolumeClaim": {"claimName": "state"}}],
+                 "containers": [{"name": "main", "image": image,
+                                 "command": ["server", "--host", "$(POD_IP)"],
+                                 "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                                         {"name": "XINFERENCE_HOME", "value": "/state/xinference"}],
+                                 "volumeMounts": [{"name": "home", "mountPath": "/state"}]}]}}
+    apply(process_server, manifest)
+    wait_for(lambda: ready(pod(process_server, ns, "stateful")), timeout=RUNNING_TIMEOUT,
+             message="the pod with a PVC did not become Ready")
+    claim_dir = os.path.join(process_server.data_dir, "volumes", ns, "state")
+    # The fixture writes its log under XINFERENCE_HOME, which points into the claim's directory.
+    wait_for(lambda: os.path.isdir(os.path.join(claim_dir, "xinference", "logs")), timeout=30,
+             message="the replica wrote nothing into its claim's directory")
+
+    kubectl_ok(process_server, "delete", "pod", "stateful", "-n", ns)
+    assert os.path.isdir(os.path.join(claim_dir, "xinference", "logs")), "the claim's data went with the pod"
+    kubectl_ok(process_server, "delete", "pvc", "state", "-n", ns)
+    wait_for(lambda: not os.path.exists(claim_dir), timeout=30,
+             message="the deleted claim's directory is still there")
