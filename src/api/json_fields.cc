@@ -53,6 +53,18 @@ const Json& ObjectAt(const Json& object, std::string_view path) {
   return *value;
 }
 
+const Json& MemberOf(const Json& object, std::string_view key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string StringMemberOf(const Json& object, std::string_view key) {
+  const Json& value = MemberOf(object, key);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
 std::string ScalarText(const Json* value) {
   if (value == nullptr) return "";
   if (value->is_string()) return value->get<std::string>();

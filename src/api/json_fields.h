@@ -31,6 +31,13 @@ const Json& ArrayAt(const Json& object, std::string_view path);
 // The object at `path`, or an empty object when it is missing or not an object.
 const Json& ObjectAt(const Json& object, std::string_view path);
 
+// The member `key` of `object`, or null when `object` is not an object or lacks it. Unlike
+// FindPath, `key` is one member name, so it may contain dots ("kubeblocks.io/restart").
+const Json& MemberOf(const Json& object, std::string_view key);
+
+// The string member `key` of `object`, or "" when it is missing or not a string.
+std::string StringMemberOf(const Json& object, std::string_view key);
+
 // Field selector text for a value: strings as they are, booleans as "true"/"false", numbers
 // as JSON numbers, and "" for null, objects and arrays.
 std::string ScalarText(const Json* value);

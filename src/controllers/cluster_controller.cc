@@ -62,6 +62,9 @@ Json DesiredComponent(const Json& cluster, const Json& component_spec) {
   Json spec = component_spec;
   spec.erase("name");
   spec["compDef"] = "";
+  // Always set, because ApplyObject keeps spec keys that the desired object leaves out and a
+  // Start must be able to clear a Stop.
+  spec["stop"] = component_spec.value("stop", false);
   Json object = {{"apiVersion", "apps.kubeblocks.io/v1alpha1"},
                  {"kind", "Component"},
                  {"metadata",

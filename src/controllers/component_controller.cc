@@ -85,6 +85,12 @@ Result<Json> ComponentReconciler::ApplyWorkload(const ComponentSource& source, c
                                                 const ReconcileContext& context) {
   auto pod_template = BuildPodTemplate(source);
   if (!pod_template.ok()) return pod_template.status();
+  // A Restart operation stamps the Component; the stamp changes the template's revision, so
+  // every pod is recreated.
+  const Json& annotations = component["metadata"].value("annotations", Json::object());
+  if (annotations.contains(kb::kRestartAnnotation) && annotations[kb::kRestartAnnotation].is_string()) {
+    (*pod_template)["metadata"]["annotations"][kb::kRestartAnnotation] = annotations[kb::kRestartAnnotation];
+  }
   const int replicas = DesiredReplicas(component);
   ApplyOutcome outcome = ApplyOutcome::kUnchanged;
   auto its = ApplyObject(client_, res::kInstanceSets, BuildInstanceSet(source, component, *pod_template, replicas),

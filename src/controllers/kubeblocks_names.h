@@ -29,11 +29,13 @@ inline constexpr const char* kGenerationAnnotation = "kubeblocks.io/generation";
 inline constexpr const char* kRestartAnnotation = "kubeblocks.io/restart";
 inline constexpr const char* kComponentReplicasAnnotation = "apps.kubeblocks.io/component-replicas";
 inline constexpr const char* kOpsRequestAnnotation = "kubeblocks.io/ops-request";
+inline constexpr const char* kOpsTypeLabel = "ops.kubeblocks.io/ops-type";
 
 // Finalizers.
 inline constexpr const char* kClusterFinalizer = "cluster.kubeblocks.io/finalizer";
 inline constexpr const char* kComponentFinalizer = "component.kubeblocks.io/finalizer";
 inline constexpr const char* kInstanceSetFinalizer = "instanceset.workloads.kubeblocks.io/finalizer";
+inline constexpr const char* kOpsRequestFinalizer = "opsrequest.kubeblocks.io/finalizer";
 
 // The ClusterRole every component ServiceAccount is bound to.
 inline constexpr const char* kClusterPodRole = "kubeblocks-cluster-pod-role";

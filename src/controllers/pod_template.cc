@@ -2,29 +2,18 @@
 
 #include <fmt/format.h>
 
+#include "api/json_fields.h"
 #include "apiserver/object_meta.h"
 #include "controllers/kubeblocks_names.h"
 
 namespace xblocks::controllers {
 namespace {
 
-const Json& Field(const Json& object, const char* key) {
-  static const Json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string StringField(const Json& object, const char* key) {
-  const Json& value = Field(object, key);
-  return value.is_string() ? value.get<std::string>() : "";
-}
-
 // The entry of `list` whose `key` equals `value`, or null.
 Json FindByKey(const Json& list, const char* key, const std::string& value) {
   if (!list.is_array()) return nullptr;
   for (const auto& item : list) {
-    if (StringField(item, key) == value) return item;
+    if (api::StringMemberOf(item, key) == value) return item;
   }
   return nullptr;
 }
@@ -62,13 +51,13 @@ Json MergeContainer(Json base, const Json& override) {
 }
 
 Json BuildContainers(const ComponentSource& source, const std::string& cluster, const std::string& component) {
-  const Json& pod_spec = Field(source.definition, "podSpec");
+  const Json& pod_spec = api::MemberOf(source.definition, "podSpec");
   Json containers = Json::array();
-  const Json& versioned = Field(Field(source.version, "versionsContext"), "containers");
-  for (const auto& container : Field(pod_spec, "containers")) {
-    Json merged = MergeContainer(container, FindByKey(versioned, "name", StringField(container, "name")));
+  const Json& versioned = api::MemberOf(api::MemberOf(source.version, "versionsContext"), "containers");
+  for (const auto& container : api::MemberOf(pod_spec, "containers")) {
+    Json merged = MergeContainer(container, FindByKey(versioned, "name", api::StringMemberOf(container, "name")));
     Json env = KubeBlocksEnv(cluster, component);
-    for (const auto& item : Field(merged, "env")) env.push_back(item);
+    for (const auto& item : api::MemberOf(merged, "env")) env.push_back(item);
     merged["env"] = env;
     merged["envFrom"] = Json::array(
         {{{"configMapRef", {{"name", kb::EnvConfigMapName(cluster, component)}, {"optional", false}}}},
@@ -76,7 +65,7 @@ Json BuildContainers(const ComponentSource& source, const std::string& cluster, 
     containers.push_back(std::move(merged));
   }
   // The component's resources apply to the first container only, as in KubeBlocks.
-  const Json& resources = Field(source.component_spec, "resources");
+  const Json& resources = api::MemberOf(source.component_spec, "resources");
   if (!containers.empty() && resources.is_object()) containers[0]["resources"] = resources;
   return containers;
 }
@@ -85,19 +74,19 @@ Json BuildContainers(const ComponentSource& source, const std::string& cluster, 
 
 Result<ComponentSource> ResolveComponent(const Json& cluster, const Json& component_spec,
                                          const Json& cluster_definition, const Json& cluster_version) {
-  const std::string def_ref = StringField(component_spec, "componentDefRef");
+  const std::string def_ref = api::StringMemberOf(component_spec, "componentDefRef");
   if (def_ref.empty()) {
     return Invalid(fmt::format("component {}: componentDefRef is required; componentDef (the 0.9 topology API) "
                                "is not supported yet",
-                               StringField(component_spec, "name")));
+                               api::StringMemberOf(component_spec, "name")));
   }
-  Json definition = FindByKey(Field(Field(cluster_definition, "spec"), "componentDefs"), "name", def_ref);
+  Json definition = FindByKey(api::MemberOf(api::MemberOf(cluster_definition, "spec"), "componentDefs"), "name", def_ref);
   if (definition.is_null()) {
     return Invalid(fmt::format("spec.componentSpecs[*].componentDefRef {} not found in "
                                "ClusterDefinition.spec.componentDefs[*].name",
                                def_ref));
   }
-  Json version = FindByKey(Field(Field(cluster_version, "spec"), "componentVersions"), "componentDefRef", def_ref);
+  Json version = FindByKey(api::MemberOf(api::MemberOf(cluster_version, "spec"), "componentVersions"), "componentDefRef", def_ref);
   return ComponentSource{cluster, component_spec, std::move(definition), std::move(version),
                          apiserver::Name(cluster_definition)};
 }
@@ -106,14 +95,14 @@ Json ComponentLabels(const ComponentSource& source) {
   return {{kb::kManagedByLabel, kb::kManagedByValue},
           {kb::kNameLabel, source.cluster_definition},
           {kb::kInstanceLabel, apiserver::Name(source.cluster)},
-          {kb::kComponentNameLabel, StringField(source.component_spec, "name")}};
+          {kb::kComponentNameLabel, api::StringMemberOf(source.component_spec, "name")}};
 }
 
 Json BuildScheduling(const Json& affinity, const std::string& cluster, const std::string& component) {
   Json out = {{"affinity", Json::object()}, {"topologySpreadConstraints", Json::array()}};
-  const Json& keys = Field(affinity, "topologyKeys");
+  const Json& keys = api::MemberOf(affinity, "topologyKeys");
   if (!keys.is_array() || keys.empty()) return out;
-  const bool required = StringField(affinity, "podAntiAffinity") == "Required";
+  const bool required = api::StringMemberOf(affinity, "podAntiAffinity") == "Required";
   const Json selector = {{"matchLabels", {{kb::kInstanceLabel, cluster}, {kb::kComponentNameLabel, component}}}};
   Json terms = Json::array();
   for (const auto& key : keys) {
@@ -133,35 +122,35 @@ Json BuildScheduling(const Json& affinity, const std::string& cluster, const std
 
 Result<Json> BuildPodTemplate(const ComponentSource& source) {
   const std::string cluster = apiserver::Name(source.cluster);
-  const std::string component = StringField(source.component_spec, "name");
+  const std::string component = api::StringMemberOf(source.component_spec, "name");
   Json containers = BuildContainers(source, cluster, component);
   if (containers.empty()) {
-    return Invalid(fmt::format("componentDef {} defines no containers in podSpec", StringField(source.definition, "name")));
+    return Invalid(fmt::format("componentDef {} defines no containers in podSpec", api::StringMemberOf(source.definition, "name")));
   }
 
   Json labels = ComponentLabels(source);
-  labels[kb::kComponentLabel] = StringField(source.definition, "name");
+  labels[kb::kComponentLabel] = api::StringMemberOf(source.definition, "name");
   labels[kb::kVersionLabel] = "";
-  Json spec = Field(source.definition, "podSpec");
+  Json spec = api::MemberOf(source.definition, "podSpec");
   spec["containers"] = std::move(containers);
 
   // Component-level affinity and tolerations win over the cluster's, as in KubeBlocks.
-  const Json& cluster_spec = Field(source.cluster, "spec");
-  const Json& affinity = Field(source.component_spec, "affinity").is_object() ? Field(source.component_spec, "affinity")
-                                                                             : Field(cluster_spec, "affinity");
+  const Json& cluster_spec = api::MemberOf(source.cluster, "spec");
+  const Json& affinity = api::MemberOf(source.component_spec, "affinity").is_object() ? api::MemberOf(source.component_spec, "affinity")
+                                                                             : api::MemberOf(cluster_spec, "affinity");
   Json scheduling = BuildScheduling(affinity, cluster, component);
   if (!scheduling["affinity"].empty()) spec["affinity"] = scheduling["affinity"];
   if (!scheduling["topologySpreadConstraints"].empty()) {
     spec["topologySpreadConstraints"] = scheduling["topologySpreadConstraints"];
   }
-  const Json& tolerations = Field(source.component_spec, "tolerations");
-  const Json& cluster_tolerations = Field(cluster_spec, "tolerations");
+  const Json& tolerations = api::MemberOf(source.component_spec, "tolerations");
+  const Json& cluster_tolerations = api::MemberOf(cluster_spec, "tolerations");
   if (tolerations.is_array() && !tolerations.empty()) {
     spec["tolerations"] = tolerations;
   } else if (cluster_tolerations.is_array() && !cluster_tolerations.empty()) {
     spec["tolerations"] = cluster_tolerations;
   }
-  const std::string account = StringField(source.component_spec, "serviceAccountName");
+  const std::string account = api::StringMemberOf(source.component_spec, "serviceAccountName");
   if (!account.empty()) spec["serviceAccountName"] = account;
   return Json{{"metadata", {{"labels", labels}}}, {"spec", spec}};
 }

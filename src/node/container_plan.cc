@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "api/json_fields.h"
 #include "common/base64.h"
 #include "common/quantity.h"
 
@@ -26,26 +27,20 @@ std::vector<std::string> StringList(const Json& value) {
   return out;
 }
 
-std::string StringAt(const Json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 // "metadata.labels['app']" -> the label value.
 std::optional<std::string> MapEntry(const Json& map, const std::string& field_path, const std::string& prefix) {
   if (field_path.size() < prefix.size() + 4 || field_path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
   std::string key = field_path.substr(prefix.size());
   if (key.size() < 4 || key.front() != '[' || key.back() != ']') return std::nullopt;
   key = key.substr(2, key.size() - 4);
-  return map.is_object() ? StringAt(map, key.c_str()) : "";
+  return map.is_object() ? api::StringMemberOf(map, key.c_str()) : "";
 }
 
 std::string JoinIps(const Json& ips, const std::string& fallback) {
   std::string out;
   if (ips.is_array()) {
     for (const auto& ip : ips) {
-      const std::string value = StringAt(ip, "ip");
+      const std::string value = api::StringMemberOf(ip, "ip");
       if (!value.empty()) out += (out.empty() ? "" : ",") + value;
     }
   }
@@ -54,13 +49,13 @@ std::string JoinIps(const Json& ips, const std::string& fallback) {
 
 // resourceFieldRef: limits.cpu in whole cores rounded up (divisor 1), memory in bytes.
 std::optional<std::string> ResourceFieldValue(const Json& container, const Json& ref) {
-  const std::string resource = StringAt(ref, "resource");
+  const std::string resource = api::StringMemberOf(ref, "resource");
   const auto dot = resource.find('.');
   if (dot == std::string::npos) return std::nullopt;
   const Json& resources = container.value("resources", Json::object());
   const Json& list = resources.value(resource.substr(0, dot), Json::object());
   const std::string name = resource.substr(dot + 1);
-  const std::string text = StringAt(list, name.c_str());
+  const std::string text = api::StringMemberOf(list, name.c_str());
   if (text.empty()) return std::string("0");
   auto quantity = ParseQuantity(text);
   if (!quantity.ok()) return std::nullopt;
@@ -101,11 +96,11 @@ void AddSourceData(EnvBuilder& env, const Json& object, bool secret, const std::
 // source is missing.
 std::string BuildEnv(const Json& container, const PodContext& context, EnvBuilder& env) {
   for (const auto& source : container.value("envFrom", Json::array())) {
-    const std::string prefix = StringAt(source, "prefix");
+    const std::string prefix = api::StringMemberOf(source, "prefix");
     for (const auto& [field, resource] : {std::pair{"configMapRef", "configmaps"}, std::pair{"secretRef", "secrets"}}) {
       if (!source.contains(field)) continue;
       const Json& ref = source[field];
-      const std::string name = StringAt(ref, "name");
+      const std::string name = api::StringMemberOf(ref, "name");
       std::optional<Json> object = context.lookup ? context.lookup(resource, name) : std::nullopt;
       if (!object) {
         if (ref.value("optional", false)) continue;
@@ -115,7 +110,7 @@ std::string BuildEnv(const Json& container, const PodContext& context, EnvBuilde
     }
   }
   for (const auto& item : container.value("env", Json::array())) {
-    const std::string name = StringAt(item, "name");
+    const std::string name = api::StringMemberOf(item, "name");
     if (name.empty()) continue;
     if (item.contains("value") && item["value"].is_string()) {
       env.Set(name, ExpandVariables(item["value"].get<std::string>(), env.values));
@@ -123,8 +118,8 @@ std::string BuildEnv(const Json& container, const PodContext& context, EnvBuilde
     }
     const Json& from = item.value("valueFrom", Json::object());
     if (from.contains("fieldRef")) {
-      auto value = PodFieldValue(context.pod, StringAt(from["fieldRef"], "fieldPath"), context.pod_ip, context.host_ip);
-      if (!value) return fmt::format("env {}: unsupported fieldRef {}", name, StringAt(from["fieldRef"], "fieldPath"));
+      auto value = PodFieldValue(context.pod, api::StringMemberOf(from["fieldRef"], "fieldPath"), context.pod_ip, context.host_ip);
+      if (!value) return fmt::format("env {}: unsupported fieldRef {}", name, api::StringMemberOf(from["fieldRef"], "fieldPath"));
       env.Set(name, *value);
     } else if (from.contains("resourceFieldRef")) {
       auto value = ResourceFieldValue(container, from["resourceFieldRef"]);
@@ -135,14 +130,14 @@ std::string BuildEnv(const Json& container, const PodContext& context, EnvBuilde
            {std::pair{"configMapKeyRef", "configmaps"}, std::pair{"secretKeyRef", "secrets"}}) {
         if (!from.contains(field)) continue;
         const Json& ref = from[field];
-        const std::string key = StringAt(ref, "key");
-        std::optional<Json> object = context.lookup ? context.lookup(resource, StringAt(ref, "name")) : std::nullopt;
+        const std::string key = api::StringMemberOf(ref, "key");
+        std::optional<Json> object = context.lookup ? context.lookup(resource, api::StringMemberOf(ref, "name")) : std::nullopt;
         EnvBuilder one;
         if (object) AddSourceData(one, *object, resource == std::string("secrets"), "");
         if (one.values.count(key) > 0) {
           env.Set(name, one.values[key]);
         } else if (!ref.value("optional", false)) {
-          return fmt::format("env {}: key {} of {} \"{}\" not found", name, key, resource, StringAt(ref, "name"));
+          return fmt::format("env {}: key {} of {} \"{}\" not found", name, key, resource, api::StringMemberOf(ref, "name"));
         }
       }
     }
@@ -188,11 +183,11 @@ std::vector<std::string> ImageCommands::LoadClusterVersions(const std::vector<Js
   versions_.clear();
   for (const Json& version : cluster_versions) {
     const Json& annotations = version["metadata"].value("annotations", Json::object());
-    const std::string value = StringAt(annotations, kLocalCommandsAnnotation);
+    const std::string value = api::StringMemberOf(annotations, kLocalCommandsAnnotation);
     if (value.empty()) continue;
     auto parsed = ParseLocalCommands(value);
     if (!parsed.ok()) {
-      problems.push_back(fmt::format("clusterversion {}: {}", StringAt(version["metadata"], "name"),
+      problems.push_back(fmt::format("clusterversion {}: {}", api::StringMemberOf(version["metadata"], "name"),
                                      parsed.status().message()));
       continue;
     }
@@ -244,11 +239,11 @@ std::optional<std::string> PodFieldValue(const Json& pod, const std::string& fie
                                          const std::string& host_ip) {
   const Json& meta = pod.value("metadata", Json::object());
   const Json& spec = pod.value("spec", Json::object());
-  if (field_path == "metadata.name") return StringAt(meta, "name");
-  if (field_path == "metadata.namespace") return StringAt(meta, "namespace");
-  if (field_path == "metadata.uid") return StringAt(meta, "uid");
-  if (field_path == "spec.nodeName") return StringAt(spec, "nodeName");
-  if (field_path == "spec.serviceAccountName") return StringAt(spec, "serviceAccountName");
+  if (field_path == "metadata.name") return api::StringMemberOf(meta, "name");
+  if (field_path == "metadata.namespace") return api::StringMemberOf(meta, "namespace");
+  if (field_path == "metadata.uid") return api::StringMemberOf(meta, "uid");
+  if (field_path == "spec.nodeName") return api::StringMemberOf(spec, "nodeName");
+  if (field_path == "spec.serviceAccountName") return api::StringMemberOf(spec, "serviceAccountName");
   if (field_path == "status.podIP") return pod_ip;
   if (field_path == "status.podIPs") return pod_ip;
   if (field_path == "status.hostIP") return host_ip;
@@ -261,20 +256,20 @@ int StopSignal(const Json& container) {
   static const std::map<std::string, int> kSignals = {{"SIGTERM", SIGTERM}, {"SIGINT", SIGINT},   {"SIGQUIT", SIGQUIT},
                                                       {"SIGHUP", SIGHUP},   {"SIGKILL", SIGKILL}, {"SIGUSR1", SIGUSR1},
                                                       {"SIGUSR2", SIGUSR2}};
-  const std::string name = StringAt(container.value("lifecycle", Json::object()), "stopSignal");
+  const std::string name = api::StringMemberOf(container.value("lifecycle", Json::object()), "stopSignal");
   auto it = kSignals.find(name);
   return it == kSignals.end() ? SIGTERM : it->second;
 }
 
 ContainerPlan PlanContainer(const Json& container, const PodContext& context, const ImageCommands& images) {
   ContainerPlan plan;
-  plan.name = StringAt(container, "name");
+  plan.name = api::StringMemberOf(container, "name");
   plan.stop_signal = StopSignal(container);
   plan.working_dir = context.pod_dir;
 
   for (const auto& mount : container.value("volumeMounts", Json::array())) {
-    const std::string volume = StringAt(mount, "name");
-    std::string path = StringAt(mount, "mountPath");
+    const std::string volume = api::StringMemberOf(mount, "name");
+    std::string path = api::StringMemberOf(mount, "mountPath");
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     auto dir = context.volume_dirs.find(volume);
     if (dir == context.volume_dirs.end()) {
@@ -286,7 +281,7 @@ ContainerPlan PlanContainer(const Json& container, const PodContext& context, co
       return plan;
     }
     std::string host = dir->second;
-    const std::string sub_path = StringAt(mount, "subPath");
+    const std::string sub_path = api::StringMemberOf(mount, "subPath");
     if (!sub_path.empty()) host += "/" + sub_path;
     plan.mounts.push_back({path, host});
   }
@@ -297,7 +292,7 @@ ContainerPlan PlanContainer(const Json& container, const PodContext& context, co
     if (equals != std::string::npos) env.Set(entry.substr(0, equals), entry.substr(equals + 1));
   }
   env.Set("HOME", context.pod_dir);
-  env.Set("HOSTNAME", StringAt(context.pod["metadata"], "name"));
+  env.Set("HOSTNAME", api::StringMemberOf(context.pod["metadata"], "name"));
   if (std::string error = BuildEnv(container, context, env); !error.empty()) {
     plan.waiting_reason = "CreateContainerConfigError";
     plan.waiting_message = error;
@@ -306,7 +301,7 @@ ContainerPlan PlanContainer(const Json& container, const PodContext& context, co
   for (auto& [name, value] : env.values) value = RewriteMountedPath(value, plan.mounts);
   plan.env = env.Entries();
 
-  const std::string image = StringAt(container, "image");
+  const std::string image = api::StringMemberOf(container, "image");
   std::vector<std::string> command = StringList(container.value("command", Json::array()));
   const std::vector<std::string> args = StringList(container.value("args", Json::array()));
   auto local = images.Find(image);
@@ -324,7 +319,7 @@ ContainerPlan PlanContainer(const Json& container, const PodContext& context, co
   for (size_t i = 1; i < plan.argv.size(); ++i) {
     plan.argv[i] = RewriteMountedPath(ExpandVariables(plan.argv[i], env.values), plan.mounts);
   }
-  const std::string working_dir = StringAt(container, "workingDir");
+  const std::string working_dir = api::StringMemberOf(container, "workingDir");
   if (!working_dir.empty()) plan.working_dir = RewriteMountedPath(working_dir, plan.mounts);
   return plan;
 }
@@ -338,19 +333,19 @@ Result<Limits> PodLimits(const Json& pod) {
   const Json& containers = pod.value("spec", Json::object()).value("containers", Json::array());
   for (const auto& container : containers) {
     const Json& list = container.value("resources", Json::object()).value("limits", Json::object());
-    const std::string cpu_text = StringAt(list, "cpu");
-    const std::string memory_text = StringAt(list, "memory");
+    const std::string cpu_text = api::StringMemberOf(list, "cpu");
+    const std::string memory_text = api::StringMemberOf(list, "memory");
     if (cpu_text.empty()) cpu_everywhere = false;
     if (memory_text.empty()) memory_everywhere = false;
     if (!cpu_text.empty()) {
       auto quantity = ParseQuantity(cpu_text);
-      if (!quantity.ok()) return Invalid(fmt::format("container {}: limits.cpu {}: {}", StringAt(container, "name"),
+      if (!quantity.ok()) return Invalid(fmt::format("container {}: limits.cpu {}: {}", api::StringMemberOf(container, "name"),
                                                      cpu_text, quantity.status().message()));
       cpu += quantity->MilliValue();
     }
     if (!memory_text.empty()) {
       auto quantity = ParseQuantity(memory_text);
-      if (!quantity.ok()) return Invalid(fmt::format("container {}: limits.memory {}: {}", StringAt(container, "name"),
+      if (!quantity.ok()) return Invalid(fmt::format("container {}: limits.memory {}: {}", api::StringMemberOf(container, "name"),
                                                      memory_text, quantity.status().message()));
       memory += quantity->Value();
     }

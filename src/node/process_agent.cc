@@ -11,11 +11,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "api/json_fields.h"
 #include "apiserver/object_meta.h"
 #include "apiserver/responses.h"
 #include "common/base64.h"
 #include "common/log.h"
-#include "node/pod_events.h"
+#include "client/events.h"
 #include "node/probes.h"
 #include "node/simulated_agent.h"
 
@@ -32,12 +33,6 @@ constexpr std::chrono::seconds kVolumeSweepInterval{10};
 constexpr std::chrono::seconds kShutdownGrace{10};
 constexpr char kComponent[] = "kubelet";
 constexpr std::chrono::seconds kReplanInterval{2};
-
-std::string StringAt(const Json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 int64_t GracePeriod(const Json& pod) {
   const Json& meta = pod["metadata"];
@@ -61,8 +56,8 @@ std::string QosClass(const Json& pod) {
     const Json& limits = resources.value("limits", Json::object());
     const Json& requests = resources.value("requests", Json::object());
     for (const char* name : {"cpu", "memory"}) {
-      const std::string limit = StringAt(limits, name);
-      const std::string request = StringAt(requests, name);
+      const std::string limit = api::StringMemberOf(limits, name);
+      const std::string request = api::StringMemberOf(requests, name);
       if (!limit.empty() || !request.empty()) any = true;
       if (limit.empty() || (!request.empty() && request != limit)) guaranteed = false;
     }
@@ -345,15 +340,15 @@ void ProcessAgent::AdmitPod(const Json& pod) {
     return object.ok() ? std::optional<Json>(std::move(*object)) : std::nullopt;
   };
   for (const auto& volume : pod["spec"].value("volumes", Json::array())) {
-    const std::string name = StringAt(volume, "name");
+    const std::string name = api::StringMemberOf(volume, "name");
     if (!SafePathComponent(name)) continue;
     fs::path dir;
     if (volume.contains("persistentVolumeClaim")) {
-      const std::string claim = StringAt(volume["persistentVolumeClaim"], "claimName");
+      const std::string claim = api::StringMemberOf(volume["persistentVolumeClaim"], "claimName");
       if (!SafePathComponent(claim)) continue;
       dir = options_.data_dir / "volumes" / runtime->ns / claim;
     } else if (volume.contains("hostPath")) {
-      dir = StringAt(volume["hostPath"], "path");
+      dir = api::StringMemberOf(volume["hostPath"], "path");
     } else if (volume.contains("emptyDir") || volume.contains("configMap") || volume.contains("secret")) {
       dir = runtime->dir / "volumes" / name;
     } else {
@@ -362,7 +357,7 @@ void ProcessAgent::AdmitPod(const Json& pod) {
     fs::create_directories(dir, error);
     if (volume.contains("configMap") || volume.contains("secret")) {
       const bool secret = volume.contains("secret");
-      const std::string source = StringAt(volume[secret ? "secret" : "configMap"], secret ? "secretName" : "name");
+      const std::string source = api::StringMemberOf(volume[secret ? "secret" : "configMap"], secret ? "secretName" : "name");
       if (auto object = context.lookup(secret ? "secrets" : "configmaps", source)) {
         WriteVolumeFiles(*object, secret, dir);
       }
@@ -388,11 +383,11 @@ void ProcessAgent::AdmitPod(const Json& pod) {
   const Json& statuses = pod.value("status", Json::object()).value("containerStatuses", Json::array());
   for (const auto& spec : pod["spec"].value("containers", Json::array())) {
     auto container = std::make_unique<ContainerRuntime>(spec, clock_, options_.backoff);
-    container->plan.name = StringAt(spec, "name");
+    container->plan.name = api::StringMemberOf(spec, "name");
     PlanContainer(*runtime, *container);
     // After a server restart the pod keeps its restart count and earlier logs.
     for (const auto& status : statuses) {
-      if (StringAt(status, "name") == container->plan.name) container->restart_count = status.value("restartCount", 0);
+      if (api::StringMemberOf(status, "name") == container->plan.name) container->restart_count = status.value("restartCount", 0);
     }
     while (SafePathComponent(container->plan.name) &&
            fs::exists(LogPath(runtime->uid, container->plan.name, container->runs))) {
@@ -446,7 +441,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
         "{} (the local command of image {}) is not an executable file on the server's PATH; install it, e.g. "
         "`pip install \"xinference==0.11.0\"` for xinference-local, or map the image to another command with "
         "`xblocks server --image-command IMAGE=PROGRAM`",
-        spec.argv[0], StringAt(container.spec, "image"));
+        spec.argv[0], api::StringMemberOf(container.spec, "image"));
     if (container.waiting_message != message) {
       Event(pod, "Warning", "Failed", fmt::format("Error: {}", message));
       XB_LOG_WARN("container cannot start", {{"namespace", pod.ns}, {"pod", pod.name},
@@ -655,7 +650,7 @@ Json ProcessAgent::ContainerStatus(const PodRuntime& pod, const ContainerRuntime
     state = {{"waiting", waiting}};
   }
   Json status = {{"name", container.plan.name},
-                 {"image", StringAt(container.spec, "image")},
+                 {"image", api::StringMemberOf(container.spec, "image")},
                  {"imageID", ""},
                  {"ready", container.handle.has_value() && container.ready},
                  {"started", container.handle.has_value() && container.started},
@@ -690,8 +685,8 @@ void ProcessAgent::WriteStatus(PodRuntime& pod) {
   auto condition = [&](const std::string& type, bool ok, const std::string& reason, const std::string& message) {
     std::string since = now;
     for (const auto& existing : old.value("conditions", Json::array())) {
-      if (StringAt(existing, "type") == type && StringAt(existing, "status") == (ok ? "True" : "False")) {
-        since = StringAt(existing, "lastTransitionTime");
+      if (api::StringMemberOf(existing, "type") == type && api::StringMemberOf(existing, "status") == (ok ? "True" : "False")) {
+        since = api::StringMemberOf(existing, "lastTransitionTime");
       }
     }
     Json out = {{"type", type}, {"status", ok ? "True" : "False"}, {"lastProbeTime", nullptr},
@@ -740,7 +735,7 @@ void ProcessAgent::RemoveStaleVolumes() {
   for (const auto& [uid, pod] : pods_) {
     for (const auto& volume : pod->pod["spec"].value("volumes", Json::array())) {
       if (volume.contains("persistentVolumeClaim")) {
-        wanted.insert(pod->ns + "/" + StringAt(volume["persistentVolumeClaim"], "claimName"));
+        wanted.insert(pod->ns + "/" + api::StringMemberOf(volume["persistentVolumeClaim"], "claimName"));
       }
     }
   }
@@ -778,7 +773,7 @@ std::string ProcessAgent::AllocateIp(const std::string& uid) {
 
 void ProcessAgent::Event(const PodRuntime& pod, const std::string& type, const std::string& reason,
                          const std::string& message) {
-  Status recorded = RecordPodEvent(client_, clock_, pod.pod, {type, reason, message, kComponent});
+  Status recorded = client::RecordEvent(client_, clock_, pod.pod, {type, reason, message, kComponent});
   if (!recorded.ok() && recorded.code() != StatusCode::kConflict) {
     XB_LOG_DEBUG("pod event not recorded", {{"pod", pod.name}, {"reason", reason}, {"err", recorded.message()}});
   }
@@ -789,7 +784,7 @@ apiserver::HttpResponse ProcessAgent::ServeLogs(const Json& pod, const apiserver
   const std::string uid = apiserver::Uid(pod);
   std::vector<std::string> names;
   for (const auto& container : pod["spec"].value("containers", Json::array())) {
-    names.push_back(StringAt(container, "name"));
+    names.push_back(api::StringMemberOf(container, "name"));
   }
   std::string container = request.Query("container");
   if (container.empty()) {

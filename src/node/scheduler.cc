@@ -7,7 +7,7 @@
 
 #include "api/json_fields.h"
 #include "common/log.h"
-#include "node/pod_events.h"
+#include "client/events.h"
 
 namespace xblocks::node {
 namespace {
@@ -101,7 +101,7 @@ Status Scheduler::Bind(const Json& pod, const std::string& node, std::vector<Jso
   bound_pods.push_back(*patched);
   XB_RETURN_IF_ERROR(SetPodScheduled(*patched, PodScheduledCondition(*patched, true, "")));
   const std::string message = fmt::format("Successfully assigned {}/{} to {}", ns, pod_name, node);
-  return RecordPodEvent(client_, clock_, *patched, {"Normal", "Scheduled", message, kSchedulerName});
+  return client::RecordEvent(client_, clock_, *patched, {"Normal", "Scheduled", message, kSchedulerName});
 }
 
 Status Scheduler::MarkUnschedulable(const Json& pod, const std::string& message) {
@@ -119,7 +119,7 @@ Status Scheduler::MarkUnschedulable(const Json& pod, const std::string& message)
     if (IsConflict(written)) return Status::Ok();
     XB_RETURN_IF_ERROR(written);
   }
-  return RecordPodEvent(client_, clock_, pod, {"Warning", "FailedScheduling", message, kSchedulerName});
+  return client::RecordEvent(client_, clock_, pod, {"Warning", "FailedScheduling", message, kSchedulerName});
 }
 
 Status Scheduler::SetPodScheduled(const Json& pod, const Json& condition) {

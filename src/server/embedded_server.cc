@@ -20,6 +20,7 @@
 #include "controllers/component_controller.h"
 #include "controllers/controller_manager.h"
 #include "controllers/instance_set_controller.h"
+#include "controllers/ops_request_controller.h"
 #include "controllers/kubeblocks_names.h"
 #include "controllers/reconcile_controller.h"
 #include "controllers/definitions_controller.h"
@@ -102,19 +103,22 @@ controllers::MapFn PodToComponent() {
   };
 }
 
-// The KubeBlocks controllers: Cluster -> Component -> InstanceSet -> Pods.
+// The KubeBlocks controllers: Cluster -> Component -> InstanceSet -> Pods, and OpsRequests.
 struct KubeBlocksControllers {
   explicit KubeBlocksControllers(client::Client& client, const Clock& clock)
       : clusters(client, client::resources::kClusters),
         components(client, client::resources::kComponents),
         instance_sets(client, client::resources::kInstanceSets),
         pods(client, client::resources::kPods),
+        ops_requests(client, client::resources::kOpsRequests),
         cluster_reconciler(client, clusters, components),
         component_reconciler(client, components, instance_sets, pods),
         instance_set_reconciler(client, instance_sets, pods),
+        ops_request_reconciler(client, clock, pods),
         cluster_controller(cluster_reconciler, clock, {.workers = 2}),
         component_controller(component_reconciler, clock, {.workers = 2}),
-        instance_set_controller(instance_set_reconciler, clock, {.workers = 2}) {
+        instance_set_controller(instance_set_reconciler, clock, {.workers = 2}),
+        ops_request_controller(ops_request_reconciler, clock, {.workers = 2}) {
     cluster_controller.Watches(clusters);
     cluster_controller.Watches(components, controllers::OwnerMapper("Cluster"));
     component_controller.Watches(components);
@@ -122,32 +126,38 @@ struct KubeBlocksControllers {
     component_controller.Watches(pods, PodToComponent());
     instance_set_controller.Watches(instance_sets);
     instance_set_controller.Watches(pods, controllers::OwnerMapper("InstanceSet"));
+    ops_request_controller.Watches(ops_requests);
   }
 
   Status Start() {
-    for (auto* informer : {&clusters, &components, &instance_sets, &pods}) informer->Start();
+    for (auto* informer : {&clusters, &components, &instance_sets, &pods, &ops_requests}) informer->Start();
     XB_RETURN_IF_ERROR(cluster_controller.Start());
     XB_RETURN_IF_ERROR(component_controller.Start());
-    return instance_set_controller.Start();
+    XB_RETURN_IF_ERROR(instance_set_controller.Start());
+    return ops_request_controller.Start();
   }
 
   void Stop() {
+    ops_request_controller.Stop();
     instance_set_controller.Stop();
     component_controller.Stop();
     cluster_controller.Stop();
-    for (auto* informer : {&clusters, &components, &instance_sets, &pods}) informer->Stop();
+    for (auto* informer : {&clusters, &components, &instance_sets, &pods, &ops_requests}) informer->Stop();
   }
 
   controllers::Informer clusters;
   controllers::Informer components;
   controllers::Informer instance_sets;
   controllers::Informer pods;
+  controllers::Informer ops_requests;
   controllers::ClusterReconciler cluster_reconciler;
   controllers::ComponentReconciler component_reconciler;
   controllers::InstanceSetReconciler instance_set_reconciler;
+  controllers::OpsRequestReconciler ops_request_reconciler;
   controllers::ReconcileController cluster_controller;
   controllers::ReconcileController component_controller;
   controllers::ReconcileController instance_set_controller;
+  controllers::ReconcileController ops_request_controller;
 };
 
 // Registers the nodes of the node agent and returns their names.
