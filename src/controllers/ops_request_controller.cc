@@ -510,15 +510,23 @@ ReconcileResult OpsRun::Running() {
   if (!pods.ok()) return ReconcileResult::Retry(pods.status());
   const ops::Progress progress = ops::ComputeProgress(ops_, cluster_, *pods);
 
-  // One Event per pod whose progress changed.
-  Json previous = status_.value("progressDetails", Json::array());
-  Json details = Json::array();
+  // status.components[<name>].progressDetails, and one Event per pod whose progress changed.
+  const Json previous = status_.value("components", Json::object());
+  Json components = Json::object();
+  for (const std::string& component : ops::TargetComponents(ops_, cluster_)) {
+    Json entry = {{"progressDetails", Json::array()}};
+    const std::string phase =
+        api::StringMemberOf(api::ObjectAt(cluster_, "status.components").value(component, Json::object()), "phase");
+    if (!phase.empty()) entry["phase"] = phase;
+    components[component] = entry;
+  }
   const std::string now = FormatRfc3339(clock_.Now());
   for (const auto& pod : progress.pods) {
     Json detail = {{"group", pod.component}, {"objectKey", "Pod/" + pod.pod}, {"status", pod.status},
                    {"message", pod.message}};
     std::string before;
-    for (const auto& old : previous) {
+    const Json& old_details = api::MemberOf(api::MemberOf(previous, pod.component), "progressDetails");
+    for (const auto& old : old_details.is_array() ? old_details : Json::array()) {
       if (api::StringMemberOf(old, "objectKey") != "Pod/" + pod.pod) continue;
       before = api::StringMemberOf(old, "status");
       if (old.contains("startTime")) detail["startTime"] = old["startTime"];
@@ -530,17 +538,10 @@ ReconcileResult OpsRun::Running() {
       Event(pod.status == "Failed" ? "Warning" : "Normal", pod.status, pod.message);
       context_.Info("opsrequest pod progress", {{"ops", name_}, {"pod", pod.pod}, {"status", pod.status}});
     }
-    details.push_back(std::move(detail));
-  }
-  status_["progressDetails"] = details;
-  status_["progress"] = fmt::format("{}/{}", progress.completed, progress.expected);
-  Json components = Json::object();
-  for (const std::string& component : ops::TargetComponents(ops_, cluster_)) {
-    components[component] = {
-        {"phase", api::StringMemberOf(cluster_["status"].value("components", Json::object()).value(component, Json::object()),
-                           "phase")}};
+    if (components.contains(pod.component)) components[pod.component]["progressDetails"].push_back(std::move(detail));
   }
   status_["components"] = components;
+  status_["progress"] = fmt::format("{}/{}", progress.completed, progress.expected);
 
   const bool done = progress.completed >= progress.expected && progress.settled;
   if (!done) {
@@ -554,7 +555,7 @@ ReconcileResult OpsRun::Running() {
   if (progress.any_failed) {
     return Fail("Failed", "OpsRequestFailed",
                 fmt::format("Failed to process OpsRequest: {} in cluster: {}, more detailed informations in "
-                            "status.progressDetails",
+                            "status.components",
                             name_, cluster_name_));
   }
   return Transition("Succeed", "Succeed", "True", "OpsRequestProcessedSuccessfully",

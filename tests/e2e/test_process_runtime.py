@@ -9,32 +9,21 @@ listening address, and what is left after it stops.
 import json
 import os
 import signal
-import stat
 import subprocess
-import sys
-import urllib.request
 
 import pytest
 import yaml
 
 from conftest import TUTORIAL_CLUSTER, Server, parse_table, wait_for
-
-KUBECTL = "1.33"
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "xinference_fixture.py")
-IMAGE = "xprobe/xinference:v0.11.0-cpu"
-CGROUP_ROOT = "/sys/fs/cgroup"
-# Generous, because replicas start on a shared 2-core machine with a tenth of a CPU each.
-RUNNING_TIMEOUT = 120
-
-
-def fixture_command(*prefix):
-    return " ".join([*prefix, sys.executable, os.path.abspath(FIXTURE)])
+from replicas import (KUBECTL, RUNNING_TIMEOUT, apply, cgroup_dirs, cgroup_limits, cluster_status, cmdline,
+                      fixture_command, http_status, image_command_flag, kubectl_ok, pod, pods, ready, replica_pid,
+                      wait_cluster, write_editor)
 
 
 @pytest.fixture(scope="module")
 def process_server(tmp_path_factory):
     instance = Server(tmp_path_factory.mktemp("xblocks-process"),
-                      args=["--runtime", "process", "--image-command", f"{IMAGE}={fixture_command()}"])
+                      args=["--runtime", "process", "--image-command", image_command_flag()])
     try:
         instance.start()
         yield instance
@@ -91,102 +80,6 @@ def cluster_version(process_server, ns):
     process_server.kubectl(KUBECTL, "delete", "cluster", "mycluster", "-n", ns, "--ignore-not-found")
     for name in created:
         kubectl_ok(process_server, "delete", "clusterversion", name)
-
-
-def apply(server, manifest):
-    result = server.kubectl(KUBECTL, "apply", "-f", "-", input=yaml.safe_dump(manifest))
-    assert result.returncode == 0, result.stderr
-
-
-def kubectl_ok(server, *args, **kwargs):
-    result = server.kubectl(KUBECTL, *args, **kwargs)
-    assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
-    return result.stdout
-
-
-def cluster_status(server, namespace, name="mycluster"):
-    _, rows = parse_table(kubectl_ok(server, "get", "cluster", name, "-n", namespace))
-    return rows[0]["STATUS"]
-
-
-def wait_cluster(server, namespace, status, name="mycluster", timeout=RUNNING_TIMEOUT):
-    wait_for(lambda: cluster_status(server, namespace, name) == status, timeout=timeout,
-             message=f"cluster {namespace}/{name} did not reach {status}")
-
-
-def pods(server, namespace):
-    listed = json.loads(kubectl_ok(server, "get", "pods", "-n", namespace, "-o", "json"))
-    return sorted(listed["items"], key=lambda pod: pod["metadata"]["name"])
-
-
-def pod(server, namespace, name):
-    return json.loads(kubectl_ok(server, "get", "pod", name, "-n", namespace, "-o", "json"))
-
-
-def cgroup_dirs(uid):
-    """The pod's cgroup directories: v2 (one) or v1 (memory and cpu)."""
-    unified = os.path.join(CGROUP_ROOT, "xblocks", uid)
-    if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
-        return {"memory": unified, "cpu": unified}
-    dirs = {"memory": os.path.join(CGROUP_ROOT, "memory", "xblocks", uid)}
-    for name in ("cpu", "cpu,cpuacct"):
-        if os.path.isdir(os.path.join(CGROUP_ROOT, name, "xblocks")):
-            dirs["cpu"] = os.path.join(CGROUP_ROOT, name, "xblocks", uid)
-            break
-    return dirs
-
-
-def read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def cgroup_limits(uid):
-    """(cpu quota in microseconds per 100 ms period, memory limit in bytes) from cgroupfs."""
-    dirs = cgroup_dirs(uid)
-    if dirs["memory"] == dirs["cpu"]:
-        quota, period = read(os.path.join(dirs["cpu"], "cpu.max")).split()
-        return int(quota) * 100000 // int(period), int(read(os.path.join(dirs["memory"], "memory.max")))
-    period = int(read(os.path.join(dirs["cpu"], "cpu.cfs_period_us")))
-    quota = int(read(os.path.join(dirs["cpu"], "cpu.cfs_quota_us")))
-    return quota * 100000 // period, int(read(os.path.join(dirs["memory"], "memory.limit_in_bytes")))
-
-
-def cgroup_pids(uid):
-    path = os.path.join(cgroup_dirs(uid)["memory"], "cgroup.procs")
-    return [int(line) for line in read(path).split()] if os.path.exists(path) else []
-
-
-def cmdline(pid):
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        return f.read().replace(b"\0", b" ").decode()
-
-
-def replica_pid(uid):
-    """The pid of the fixture process in the pod's cgroup."""
-    for pid in cgroup_pids(uid):
-        try:
-            if "xinference_fixture.py" in cmdline(pid):
-                return pid
-        except FileNotFoundError:
-            continue
-    return None
-
-
-def http_status(ip, port=9997):
-    with urllib.request.urlopen(f"http://{ip}:{port}/status", timeout=5) as response:
-        return response.status
-
-
-def ready(item):
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in item["status"].get("conditions", []))
-
-
-def write_editor(tmp_path, sed_expression):
-    script = tmp_path / "editor.sh"
-    script.write_text(f"#!/bin/sh\nsed -i '{sed_expression}' \"$1\"\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(script)
 
 
 # -- tests --------------------------------------------------------------------------------------
@@ -409,7 +302,7 @@ def test_deleting_cluster_stops_processes_and_cleans_up(process_server, ns):
 
 
 def test_server_stop_stops_replicas_and_restart_runs_them_again(tmp_path):
-    server = Server(tmp_path, args=["--image-command", f"{IMAGE}={fixture_command()}"])
+    server = Server(tmp_path, args=["--image-command", image_command_flag()])
     try:
         server.start()
         server.create_namespace("demo")
