@@ -99,12 +99,23 @@ Result<bool> InstanceSetReconciler::StepPods(const Json& instance_set, const std
     return true;
   }
 
+  // An outdated pod that is not Ready (crash-looping, failed, evicted or still starting) serves
+  // nothing, so it is replaced before anything else rather than blocking the rollout.
+  for (auto it = pods.rbegin(); it != pods.rend(); ++it) {
+    if (Revision(it->second) == revision || PodReady(it->second)) continue;
+    XB_RETURN_IF_ERROR(IgnoreNotFound(client_.Delete(kPods, apiserver::Namespace(it->second),
+                                                     apiserver::Name(it->second), {})));
+    context.Info("pod deleted", {{"pod", apiserver::Name(it->second)}, {"reason", "outdated and not ready"},
+                                 {"revision", revision}});
+    return true;
+  }
+
   // Scale out: the lowest missing ordinal, once every lower pod is Ready.
   for (int ordinal = 0; ordinal < desired; ++ordinal) {
     auto found = std::find_if(pods.begin(), pods.end(), [&](const auto& p) { return p.first == ordinal; });
-    if (found != pods.end()) {
-      if (!PodReady(found->second)) return false;
-      continue;
+    if (found != pods.end()) continue;
+    for (const auto& [lower, pod] : pods) {
+      if (lower < ordinal && !PodReady(pod)) return false;
     }
     auto created = client_.Create(kPods, BuildPod(instance_set, ordinal));
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
@@ -114,7 +125,10 @@ Result<bool> InstanceSetReconciler::StepPods(const Json& instance_set, const std
     return true;
   }
 
-  // Update: every pod is Ready; recreate the highest-ordinal outdated one.
+  // Update: once every pod is Ready, recreate the highest-ordinal outdated one.
+  for (const auto& [ordinal, pod] : pods) {
+    if (!PodReady(pod)) return false;
+  }
   for (auto it = pods.rbegin(); it != pods.rend(); ++it) {
     if (Revision(it->second) == revision) continue;
     XB_RETURN_IF_ERROR(IgnoreNotFound(client_.Delete(kPods, apiserver::Namespace(it->second),

@@ -168,6 +168,38 @@ TEST_F(InstanceSetTest, TemplateChangeRollsHighestFirst) {
   EXPECT_EQ(Pod("c-x-0")["spec"]["containers"][0]["image"], "x:2");
 }
 
+// Regression: a crash-looping or evicted pod froze a rolling update, because every pod had to
+// be Ready before any outdated one was replaced.
+TEST_F(InstanceSetTest, OutdatedUnreadyPodIsReplacedFirst) {
+  ASSERT_TRUE(client_->Create(kInstanceSets, InstanceSet(2)).ok());
+  ASSERT_TRUE(Eventually([&] { return !Pod("c-x-0").is_null(); }));
+  MarkReady("c-x-0");
+  ASSERT_TRUE(Eventually([&] { return !Pod("c-x-1").is_null(); }));
+  // Pod 0 breaks; pod 1 never became Ready.
+  auto broken = client_->PatchStatus(kPods, "demo", "c-x-0",
+                                     {{"status", {{"phase", "Failed"}, {"reason", "Evicted"},
+                                                  {"conditions", {{{"type", "Ready"}, {"status", "False"}}}}}}});
+  ASSERT_TRUE(broken.ok());
+  const std::string old_uid0 = apiserver::Uid(Pod("c-x-0"));
+  const std::string old_uid1 = apiserver::Uid(Pod("c-x-1"));
+
+  Json patch = {{"spec", {{"template", {{"spec", {{"containers", {{{"name", "main"}, {"image", "x:2"}}}}}}}}}}};
+  ASSERT_TRUE(client_->Patch(kInstanceSets, "demo", "c-x", client::PatchType::kMerge, patch).ok());
+  // Both are replaced without waiting for either to become Ready: pod 0 comes back first, as
+  // a scale-out would create it, and pod 1 once pod 0 is Ready.
+  ASSERT_TRUE(Eventually([&] {
+    Json pod0 = Pod("c-x-0");
+    return !pod0.is_null() && apiserver::Uid(pod0) != old_uid0;
+  })) << "the failed outdated pod 0 was not replaced while pod 1 was not Ready";
+  EXPECT_EQ(Pod("c-x-0")["spec"]["containers"][0]["image"], "x:2");
+  MarkReady("c-x-0");
+  ASSERT_TRUE(Eventually([&] {
+    Json pod1 = Pod("c-x-1");
+    return !pod1.is_null() && apiserver::Uid(pod1) != old_uid1;
+  })) << "the unready outdated pod 1 was not replaced";
+  EXPECT_EQ(Pod("c-x-1")["spec"]["containers"][0]["image"], "x:2");
+}
+
 TEST_F(InstanceSetTest, StatusCountsReadyPods) {
   ASSERT_TRUE(client_->Create(kInstanceSets, InstanceSet(1)).ok());
   ASSERT_TRUE(Eventually([&] { return !Pod("c-x-0").is_null(); }));
