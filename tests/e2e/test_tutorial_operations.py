@@ -8,12 +8,13 @@ Also the operations that must fail, each with a clear condition and the cluster 
 
 import json
 import os
+import subprocess
 import textwrap
 
 import pytest
 import yaml
 
-from conftest import KUBECTL_VERSIONS, TUTORIAL_CLUSTER, Server, parse_table, wait_for
+from conftest import KUBECTL_DIR, KUBECTL_VERSIONS, TUTORIAL_CLUSTER, Server, parse_table, wait_for
 from replicas import (RUNNING_TIMEOUT, cgroup_limits, cluster_status, image_command_flag, kubectl_ok, pods,
                       replica_pid, wait_cluster)
 
@@ -376,3 +377,17 @@ def test_queued_ops_waits_and_runs_after(ops_server, running):
     assert second["startTimestamp"] >= first["completionTimestamp"]
     cluster = json.loads(kubectl_ok(ops_server, "get", "cluster", "mycluster", "-n", running, "-o", "json"))
     assert "kubeblocks.io/ops-request" not in cluster["metadata"].get("annotations", {})
+
+
+def test_demo_script_walks_the_tutorial(tmp_path):
+    """scripts/demo.sh, the README's one-command walkthrough, runs to the end."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    env = dict(os.environ, KUBECTL=os.path.join(KUBECTL_DIR, "kubectl.1.33"), TMPDIR=str(tmp_path))
+    result = subprocess.run([os.path.join(root, "scripts", "demo.sh")], capture_output=True, text=True, env=env,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "replicas run the test fixture" in out or "replicas run the real xinference-local" in out
+    assert "mycluster-vertical-scaling   VerticalScaling   mycluster   Succeed   1/1" in out, out
+    assert "mycluster-restart   Restart   mycluster   Succeed   1/1" in out, out
+    assert out.rstrip().endswith("== demo finished"), out[-2000:]
