@@ -4,8 +4,9 @@
 # editing the cluster, stop and start both ways, restart, and deletion.
 #
 # When build/xblocks is missing it installs the build dependencies (scripts/install-deps.sh,
-# Debian packages, as root) and builds xblocks first. Replicas run the real xinference-local when it is on PATH, else the test fixture
-# that replaces it in tests; the output says which. The server and its data dir go away at the end.
+# Debian packages, as root) and builds xblocks first. Replicas run the real xinference-local
+# when it is on PATH, else the test fixture that replaces it in tests; the output says which.
+# The server and its data dir go away at the end.
 #
 #   scripts/demo.sh            # kubectl from PATH
 #   KUBECTL=kubectl.1.27 scripts/demo.sh
