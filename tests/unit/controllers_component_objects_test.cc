@@ -97,10 +97,15 @@ TEST_F(ComponentObjects, ClaimTemplatesGivePodVolumesAndClaims) {
   EXPECT_EQ(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
 }
 
-TEST_F(ComponentObjects, NoClaimTemplatesNoVolumes) {
+TEST_F(ComponentObjects, NoClaimTemplatesNoClaimVolumes) {
   EXPECT_FALSE(its_["spec"].contains("volumeClaimTemplates"));
   EXPECT_TRUE(VolumeClaimTemplates(its_).empty());
-  EXPECT_FALSE(BuildPod(its_, 0)["spec"].contains("volumes"));
+  // Volumes of the ClusterDefinition's podSpec stay as they are.
+  const Json pod = BuildPod(its_, 0);
+  EXPECT_EQ(pod["spec"].value("volumes", Json::array()), template_["spec"].value("volumes", Json::array()));
+  for (const Json& volume : pod["spec"].value("volumes", Json::array())) {
+    EXPECT_FALSE(volume.contains("persistentVolumeClaim")) << volume.dump();
+  }
 }
 
 TEST_F(ComponentObjects, TemplateHashFollowsResources) {
