@@ -8,32 +8,24 @@
 // Each client is one keep-alive TLS connection on its own thread, as kubectl and controllers use.
 #include <sqlite3.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "https_client.h"
 #include "server/embedded_server.h"
 #include "common/log.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
 namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
+using Client = xblocks::bench::HttpsClient;
 using Seconds = std::chrono::duration<double>;
 
 struct Flags {
@@ -89,68 +81,13 @@ double RawSqliteCommitsPerSecond(const fs::path& path, int count) {
   return count / seconds;
 }
 
-class Client {
- public:
-  Client(int port, const fs::path& ca, std::string token)
-      : tls_(ssl::context::tls_client), stream_(io_, tls_), token_(std::move(token)) {
-    tls_.load_verify_file(ca.string());
-    stream_.set_verify_mode(ssl::verify_peer);
-    tcp::resolver resolver(io_);
-    net::connect(stream_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    stream_.handshake(ssl::stream_base::client);
-  }
-
-  // Sends one request and returns the HTTP status.
-  int Send(http::verb verb, const std::string& target, const std::string& body = "") {
-    http::request<http::string_body> request{verb, target, 11};
-    request.set(http::field::host, "127.0.0.1");
-    request.set(http::field::authorization, "Bearer " + token_);
-    request.set(http::field::content_type, "application/json");
-    request.set(http::field::accept, "application/json");
-    request.keep_alive(true);
-    request.body() = body;
-    request.prepare_payload();
-    http::write(stream_, request);
-    http::response<http::string_body> response;
-    http::read(stream_, buffer_, response);
-    return response.result_int();
-  }
-
- private:
-  net::io_context io_;
-  ssl::context tls_;
-  ssl::stream<tcp::socket> stream_;
-  boost::beast::flat_buffer buffer_;
-  std::string token_;
-};
-
-std::string ReadToken(const fs::path& dir) {
-  std::ifstream in(dir / "token");
-  std::string token;
-  std::getline(in, token);
-  return token;
-}
-
 // Runs `work(client, i)` for i in [0, count) spread over `clients` threads; returns ops/s.
 template <typename Work>
 double Run(int port, const fs::path& dir, int clients, int count, Work work) {
-  std::atomic<int> next{0};
-  std::atomic<int> failures{0};
-  const std::string token = ReadToken(dir);
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      Client client(port, dir / "ca.crt", token);
-      for (int i = next++; i < count; i = next++) {
-        if (!work(client, i)) ++failures;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const double seconds = Seconds(std::chrono::steady_clock::now() - start).count();
-  if (failures > 0) std::cerr << "warning: " << failures << " requests failed\n";
-  return count / seconds;
+  const xblocks::bench::Endpoint endpoint{port, dir / "ca.crt", xblocks::bench::ReadToken(dir)};
+  const xblocks::bench::RunResult result = xblocks::bench::RunParallel(endpoint, clients, count, work);
+  if (result.failures > 0) std::cerr << "warning: " << result.failures << " requests failed " << result.error << "\n";
+  return count / result.seconds;
 }
 
 std::string ConfigMapJson(const std::string& ns, int i) {
@@ -178,21 +115,21 @@ int main(int argc, char** argv) {
   Run(port, server_dir, 1, 2, [](Client& c, int i) {
     const std::string name = i == 0 ? "bench" : "bench-list";
     return c.Send(http::verb::post, "/api/v1/namespaces",
-                  fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", name)) == 201;
+                  fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})", name)).status == 201;
   });
   Run(port, server_dir, 1, kListSize, [](Client& c, int i) {
-    return c.Send(http::verb::post, "/api/v1/namespaces/bench-list/configmaps", ConfigMapJson("bench-list", i)) == 201;
+    return c.Send(http::verb::post, "/api/v1/namespaces/bench-list/configmaps", ConfigMapJson("bench-list", i)).status == 201;
   });
 
   const double creates = Run(port, server_dir, flags.clients, flags.count, [](Client& c, int i) {
-    return c.Send(http::verb::post, "/api/v1/namespaces/bench/configmaps", ConfigMapJson("bench", i)) == 201;
+    return c.Send(http::verb::post, "/api/v1/namespaces/bench/configmaps", ConfigMapJson("bench", i)).status == 201;
   });
   const double gets = Run(port, server_dir, flags.clients, flags.count, [](Client& c, int i) {
-    return c.Send(http::verb::get, fmt::format("/api/v1/namespaces/bench/configmaps/cm-{}", i)) == 200;
+    return c.Send(http::verb::get, fmt::format("/api/v1/namespaces/bench/configmaps/cm-{}", i)).status == 200;
   });
   const int list_count = std::max(1, flags.count / 10);
   const double lists = Run(port, server_dir, flags.clients, list_count, [](Client& c, int) {
-    return c.Send(http::verb::get, "/api/v1/namespaces/bench-list/configmaps") == 200;
+    return c.Send(http::verb::get, "/api/v1/namespaces/bench-list/configmaps").status == 200;
   });
   (*server)->Stop();
 

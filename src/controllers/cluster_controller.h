@@ -8,9 +8,14 @@
 //     observedGeneration.
 // Deletion follows spec.terminationPolicy. Every policy deletes the Components (and so the
 // workloads) and the cluster's OpsRequests. Halt keeps the PVCs, Secrets and ConfigMaps labelled
-// with the cluster, releasing the cluster's owner reference and finalizer on them, while Delete
-// and WipeOut delete those too. The finalizer goes once nothing the policy deletes remains.
+// with the cluster, releasing the cluster's finalizer on them and their owner references to the
+// cluster, its Components and its InstanceSets, while Delete and WipeOut delete those too. The
+// finalizer goes once nothing the policy deletes remains.
 #pragma once
+
+#include <set>
+#include <string>
+#include <vector>
 
 #include "client/client.h"
 #include "controllers/informer.h"
@@ -36,6 +41,15 @@ class ClusterReconciler : public Reconciler {
   // Returns true once the cluster's finalizer was removed.
   Result<bool> Terminate(const Json& cluster, const ReconcileContext& context);
   std::vector<Json> OwnedComponents(const Json& cluster) const;
+  // Deletes or, under Halt, preserves the PVCs, Secrets and ConfigMaps labelled with the
+  // cluster. Returns the number of them that the policy deletes and that still exist, which is
+  // always 0 under Halt.
+  Result<size_t> RemoveData(const Json& cluster, const std::string& policy, const client::ListOptions& selector);
+  // Deletes the Components, OpsRequests, Services, ServiceAccounts and RoleBindings labelled
+  // with the cluster. Returns how many still exist.
+  Result<size_t> RemoveWorkloads(const Json& cluster, const client::ListOptions& selector);
+  // The uids of the cluster and of its Components and InstanceSets, which its deletion removes.
+  Result<std::set<std::string>> RemovedOwners(const Json& cluster, const client::ListOptions& selector) const;
 
   client::Client& client_;
   const Informer& clusters_;

@@ -1,4 +1,6 @@
 // ClusterReconciler: the reconcile entry point and deletion under spec.terminationPolicy.
+#include <set>
+
 #include <fmt/format.h>
 
 #include "apiserver/object_meta.h"
@@ -14,14 +16,17 @@ Status IgnoreNotFound(const Status& status) {
   return status.code() == StatusCode::kNotFound ? Status::Ok() : status;
 }
 
-// Removes the cluster's finalizer and owner reference from `object` (Halt keeps it this way).
-Status Preserve(client::Client& client, const client::Resource& resource, const Json& object, const Json& cluster) {
+// Removes the cluster's finalizer from `object`, and its owner references to `removed_owners`:
+// the uids of the cluster and of the Components and InstanceSets its deletion removes. Halt
+// keeps an object this way, so the garbage collector does not follow those owners to it.
+Status Preserve(client::Client& client, const client::Resource& resource, const Json& object, const Json& cluster,
+                const std::set<std::string>& removed_owners) {
   Json updated = object;
   apiserver::RemoveFinalizer(updated, kb::kClusterFinalizer);
   if (!updated["metadata"].contains("finalizers")) updated["metadata"]["finalizers"] = Json::array();
   Json kept = Json::array();
   for (const auto& ref : updated["metadata"].value("ownerReferences", Json::array())) {
-    if (ref.value("uid", "") != apiserver::Uid(cluster)) kept.push_back(ref);
+    if (removed_owners.count(ref.value("uid", "")) == 0) kept.push_back(ref);
   }
   updated["metadata"]["ownerReferences"] = kept;
   updated["metadata"]["annotations"]["apps.kubeblocks.io/last-applied-cluster"] = cluster.dump();
@@ -47,19 +52,44 @@ Result<bool> Remove(client::Client& client, const client::Resource& resource, co
 
 }  // namespace
 
-Result<bool> ClusterReconciler::Terminate(const Json& cluster, const ReconcileContext& context) {
-  const std::string ns = apiserver::Namespace(cluster);
-  const std::string policy = cluster["spec"].value("terminationPolicy", "Delete");
-  const client::ListOptions selector{std::string(kb::kInstanceLabel) + "=" + apiserver::Name(cluster), ""};
-  if (cluster.value("status", Json::object()).value("phase", "") != "Deleting") {
-    auto patched = client_.PatchStatus(res::kClusters, ns, apiserver::Name(cluster), {{"status", {{"phase", "Deleting"}}}});
-    if (!patched.ok()) return IgnoreNotFound(patched.status()).ok() ? Result<bool>(false) : patched.status();
-    context.Info("cluster deleting", {{"policy", policy}});
-  }
+Result<std::set<std::string>> ClusterReconciler::RemovedOwners(const Json& cluster,
+                                                               const client::ListOptions& selector) const {
+  std::set<std::string> uids = {apiserver::Uid(cluster)};
+  for (const Json& component : OwnedComponents(cluster)) uids.insert(apiserver::Uid(component));
+  auto instance_sets = client_.List(res::kInstanceSets, apiserver::Namespace(cluster), selector);
+  if (!instance_sets.ok()) return instance_sets.status();
+  for (const Json& instance_set : instance_sets->items) uids.insert(apiserver::Uid(instance_set));
+  return uids;
+}
 
-  // Workloads go under every policy. A component keeps the cluster finalizer until its own
-  // controller has released the component finalizer, i.e. its InstanceSet is gone.
+Result<size_t> ClusterReconciler::RemoveData(const Json& cluster, const std::string& policy,
+                                              const client::ListOptions& selector) {
+  // Halt preserves on every pass, because a component reconcile that raced with the deletion
+  // may have applied an owner reference again.
+  auto removed_owners = RemovedOwners(cluster, selector);
+  if (!removed_owners.ok()) return removed_owners.status();
   size_t remaining = 0;
+  for (const auto* resource : {&res::kPersistentVolumeClaims, &res::kSecrets, &res::kConfigMaps}) {
+    auto listed = client_.List(*resource, apiserver::Namespace(cluster), selector);
+    if (!listed.ok()) return listed.status();
+    for (const Json& object : listed->items) {
+      if (policy == "Halt") {
+        XB_RETURN_IF_ERROR(Preserve(client_, *resource, object, cluster, *removed_owners));
+        continue;
+      }
+      auto removed = Remove(client_, *resource, object);
+      if (!removed.ok()) return removed.status();
+      remaining += *removed ? 1 : 0;
+    }
+  }
+  return remaining;
+}
+
+Result<size_t> ClusterReconciler::RemoveWorkloads(const Json& cluster, const client::ListOptions& selector) {
+  const std::string ns = apiserver::Namespace(cluster);
+  size_t remaining = 0;
+  // A component keeps the cluster finalizer until its own controller has released the
+  // component finalizer, i.e. its InstanceSet is gone.
   for (const Json& component : OwnedComponents(cluster)) {
     ++remaining;
     if (!apiserver::IsDeleting(component)) {
@@ -78,22 +108,25 @@ Result<bool> ClusterReconciler::Terminate(const Json& cluster, const ReconcileCo
       remaining += *removed ? 1 : 0;
     }
   }
+  return remaining;
+}
 
-  // Data: Halt keeps it, Delete and WipeOut remove it.
-  for (const auto* resource : {&res::kPersistentVolumeClaims, &res::kSecrets, &res::kConfigMaps}) {
-    auto listed = client_.List(*resource, ns, selector);
-    if (!listed.ok()) return listed.status();
-    for (const Json& object : listed->items) {
-      if (policy == "Halt") {
-        XB_RETURN_IF_ERROR(Preserve(client_, *resource, object, cluster));
-        continue;
-      }
-      auto removed = Remove(client_, *resource, object);
-      if (!removed.ok()) return removed.status();
-      remaining += *removed ? 1 : 0;
-    }
+Result<bool> ClusterReconciler::Terminate(const Json& cluster, const ReconcileContext& context) {
+  const std::string ns = apiserver::Namespace(cluster);
+  const std::string policy = cluster["spec"].value("terminationPolicy", "Delete");
+  const client::ListOptions selector{std::string(kb::kInstanceLabel) + "=" + apiserver::Name(cluster), ""};
+  if (cluster.value("status", Json::object()).value("phase", "") != "Deleting") {
+    auto patched = client_.PatchStatus(res::kClusters, ns, apiserver::Name(cluster), {{"status", {{"phase", "Deleting"}}}});
+    if (!patched.ok()) return IgnoreNotFound(patched.status()).ok() ? Result<bool>(false) : patched.status();
+    context.Info("cluster deleting", {{"policy", policy}});
   }
-  if (remaining > 0) return false;
+
+  // Data first: Halt releases the data it keeps from its owners before any owner goes.
+  auto data = RemoveData(cluster, policy, selector);
+  if (!data.ok()) return data.status();
+  auto workloads = RemoveWorkloads(cluster, selector);
+  if (!workloads.ok()) return workloads.status();
+  if (*data + *workloads > 0) return false;
 
   Json updated = cluster;
   apiserver::RemoveFinalizer(updated, kb::kClusterFinalizer);

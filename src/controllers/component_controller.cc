@@ -43,6 +43,20 @@ Status Ensure(client::Client& client, const client::Resource& resource, const Js
   return Status::Ok();
 }
 
+// Creates `desired` unless an object of its name exists, which is left as it is.
+Status CreateIfAbsent(client::Client& client, const client::Resource& resource, const Json& desired,
+                      const ReconcileContext& context) {
+  auto live = client.Get(resource, apiserver::Namespace(desired), apiserver::Name(desired));
+  if (live.ok()) return Status::Ok();
+  if (live.status().code() != StatusCode::kNotFound) return live.status();
+  auto created = client.Create(resource, desired);
+  if (created.ok()) {
+    context.Info("object created", {{"kind", desired.value("kind", "")}, {"object", apiserver::Name(desired)}});
+    return Status::Ok();
+  }
+  return created.status().code() == StatusCode::kAlreadyExists ? Status::Ok() : created.status();
+}
+
 }  // namespace
 
 Result<ComponentSource> ComponentReconciler::Source(const Json& component) {
@@ -106,9 +120,11 @@ Result<Json> ComponentReconciler::ApplyWorkload(const ComponentSource& source, c
   XB_RETURN_IF_ERROR(Ensure(client_, res::kConfigMaps, BuildEnvConfigMap(source, component, replicas), context));
   XB_RETURN_IF_ERROR(
       Ensure(client_, res::kConfigMaps, BuildInstanceSetEnvConfigMap(source, *its, replicas), context));
+  // The tutorial's clusters all name kb-xinference-cluster, so several clusters in a namespace
+  // share it. As in KubeBlocks, the first creates it and the others use it as it is.
   if (!source.component_spec.value("serviceAccountName", "").empty()) {
-    XB_RETURN_IF_ERROR(Ensure(client_, res::kServiceAccounts, BuildServiceAccount(source, component), context));
-    XB_RETURN_IF_ERROR(Ensure(client_, res::kRoleBindings, BuildRoleBinding(source, component), context));
+    XB_RETURN_IF_ERROR(CreateIfAbsent(client_, res::kServiceAccounts, BuildServiceAccount(source, component), context));
+    XB_RETURN_IF_ERROR(CreateIfAbsent(client_, res::kRoleBindings, BuildRoleBinding(source, component), context));
   }
   return its;
 }

@@ -5,6 +5,8 @@
 // The Component's spec is its cluster's componentSpec (replicas, resources, stop,
 // serviceAccountName, ...). The ClusterDefinition and ClusterVersion come from its Cluster,
 // found by the app.kubernetes.io/instance label.
+// The ServiceAccount and RoleBinding named by serviceAccountName are created only when absent,
+// so clusters that name the same ServiceAccount share the one the first of them created.
 // Deletion: deletes the InstanceSet and waits until it is gone, then removes the component
 // finalizer. The other owned objects go with the Component through garbage collection.
 #pragma once

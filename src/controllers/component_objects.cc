@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/json_fields.h"
 #include "apiserver/object_meta.h"
 #include "common/base64.h"
 #include "controllers/kubeblocks_names.h"
@@ -28,6 +29,34 @@ Json InstanceSetSelector(const ComponentSource& source) {
           {kb::kNameLabel, source.cluster_definition},
           {kb::kInstanceLabel, ClusterName(source)},
           {kb::kComponentNameLabel, ComponentShortName(source)}};
+}
+
+// The component's volumeClaimTemplates ({name, labels, annotations, spec}) in the
+// InstanceSet's PersistentVolumeClaim form ({metadata: {name, labels, annotations}, spec}).
+Json InstanceSetClaimTemplates(const Json& component_spec) {
+  Json templates = Json::array();
+  for (const auto& entry : api::ArrayAt(component_spec, "volumeClaimTemplates")) {
+    const std::string name = api::StringAt(entry, "name");
+    if (name.empty()) continue;
+    Json metadata = {{"name", name}};
+    for (const char* key : {"labels", "annotations"}) {
+      if (!api::ObjectAt(entry, key).empty()) metadata[key] = api::ObjectAt(entry, key);
+    }
+    templates.push_back({{"metadata", std::move(metadata)}, {"spec", api::ObjectAt(entry, "spec")}});
+  }
+  return templates;
+}
+
+// Adds `volume` to the pod spec, replacing a volume of the same name.
+void SetPodVolume(Json& pod_spec, Json volume) {
+  if (!pod_spec.contains("volumes") || !pod_spec["volumes"].is_array()) pod_spec["volumes"] = Json::array();
+  for (Json& existing : pod_spec["volumes"]) {
+    if (StringAt(existing, "name") == StringAt(volume, "name")) {
+      existing = std::move(volume);
+      return;
+    }
+  }
+  pod_spec["volumes"].push_back(std::move(volume));
 }
 
 }  // namespace
@@ -73,6 +102,8 @@ Json BuildInstanceSet(const ComponentSource& source, const Json& component, cons
                  {"podManagementPolicy", "OrderedReady"},
                  {"updateStrategy", {{"type", "RollingUpdate"}}},
                  {"template", std::move(tmpl)}};
+  Json claim_templates = InstanceSetClaimTemplates(source.component_spec);
+  if (!claim_templates.empty()) its["spec"]["volumeClaimTemplates"] = std::move(claim_templates);
   return its;
 }
 
@@ -92,7 +123,35 @@ Json BuildPod(const Json& instance_set, int ordinal) {
   pod["metadata"]["annotations"] = annotations;
   pod["spec"]["hostname"] = pod_name;
   pod["spec"]["subdomain"] = instance_set["spec"].value("serviceName", its_name + "-headless");
+  for (const Json& claim_template : VolumeClaimTemplates(instance_set)) {
+    const std::string volume = api::StringAt(claim_template, "metadata.name");
+    SetPodVolume(pod["spec"], {{"name", volume}, {"persistentVolumeClaim", {{"claimName", kb::PvcName(volume, pod_name)}}}});
+  }
   return pod;
+}
+
+Json BuildPersistentVolumeClaim(const Json& instance_set, const Json& claim_template, int ordinal) {
+  const std::string pod_name = kb::PodName(apiserver::Name(instance_set), ordinal);
+  const std::string volume = api::StringAt(claim_template, "metadata.name");
+  Json labels = api::ObjectAt(instance_set, "spec.template.metadata.labels");
+  for (const auto& [key, value] : api::ObjectAt(claim_template, "metadata.labels").items()) labels[key] = value;
+  labels[kb::kVolumeClaimTemplateLabel] = volume;
+  Json claim = {{"apiVersion", "v1"},
+                {"kind", "PersistentVolumeClaim"},
+                {"metadata", Metadata(kb::PvcName(volume, pod_name), apiserver::Namespace(instance_set), labels,
+                                      instance_set)},
+                {"spec", api::ObjectAt(claim_template, "spec")}};
+  const Json& annotations = api::ObjectAt(claim_template, "metadata.annotations");
+  if (!annotations.empty()) claim["metadata"]["annotations"] = annotations;
+  return claim;
+}
+
+Json VolumeClaimTemplates(const Json& instance_set) {
+  Json templates = Json::array();
+  for (const auto& entry : api::ArrayAt(instance_set, "spec.volumeClaimTemplates")) {
+    if (!api::StringAt(entry, "metadata.name").empty()) templates.push_back(entry);
+  }
+  return templates;
 }
 
 Json BuildService(const ComponentSource& source, const Json& component) {

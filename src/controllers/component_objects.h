@@ -1,7 +1,7 @@
 // Builds the objects a KubeBlocks 0.9 component owns, with KubeBlocks' names, labels and owner
-// references: the InstanceSet and its pods, the component's ClusterIP and headless Services, its
-// two environment ConfigMaps, its ServiceAccount and RoleBinding, and the cluster's connection
-// Secret. All functions are pure; the controllers create or update the results.
+// references: the InstanceSet, its pods and their PVCs, the component's ClusterIP and headless
+// Services, its two environment ConfigMaps, its ServiceAccount and RoleBinding, and the cluster's
+// connection Secret. All functions are pure; the controllers create or update the results.
 //
 // NOTE: KubeBlocks also puts its component and InstanceSet finalizers on the Services and
 // ConfigMaps. Here only the InstanceSet and the connection Secret carry finalizers, whose
@@ -25,11 +25,22 @@ Json ControllerReference(const Json& owner);
 std::string TemplateHash(const Json& pod_template);
 
 // The component's InstanceSet, owned by `component`. `replicas` is 0 while the component is
-// stopped.
+// stopped. The component's volumeClaimTemplates ({name, labels, annotations, spec}) become the
+// InstanceSet's spec.volumeClaimTemplates in PersistentVolumeClaim form ({metadata, spec}).
 Json BuildInstanceSet(const ComponentSource& source, const Json& component, const Json& pod_template, int replicas);
 
-// Pod `ordinal` of `instance_set`, owned by it, from its current template.
+// Pod `ordinal` of `instance_set`, owned by it, from its current template. Each volume claim
+// template adds a pod volume of the template's name that mounts the pod's PVC.
 Json BuildPod(const Json& instance_set, int ordinal);
+
+// The PVC `<template name>-<pod>` of pod `ordinal` from one entry of the InstanceSet's
+// spec.volumeClaimTemplates, owned by `instance_set`. It carries the pod template's labels, the
+// template's own labels and annotations, and apps.kubeblocks.io/vct-name.
+Json BuildPersistentVolumeClaim(const Json& instance_set, const Json& claim_template, int ordinal);
+
+// The entries of the InstanceSet's spec.volumeClaimTemplates that name a volume; an empty array
+// when it has none or the field is malformed.
+Json VolumeClaimTemplates(const Json& instance_set);
 
 // The component's ClusterIP Service with the ClusterDefinition's ports, owned by `component`.
 // Null when the componentDef declares no service.

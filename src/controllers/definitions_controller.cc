@@ -91,13 +91,14 @@ Status DefinitionsController::WriteStatus(const api::ResourceType& type, const J
   return Status::Ok();
 }
 
-Status DefinitionsController::WriteMeta(const api::ResourceType& type, Json object) {
+Result<std::optional<Json>> DefinitionsController::WriteMeta(const api::ResourceType& type, Json object) {
   if (!object["metadata"].contains("finalizers")) object["metadata"]["finalizers"] = Json::array();
   const std::string name = apiserver::Name(object);
   auto written = registry_.Update(type, "", name, std::move(object),
                                   {.field_validation = apiserver::FieldValidation::kIgnore});
-  if (!written.ok() && written.status().code() != StatusCode::kNotFound) return written.status();
-  return Status::Ok();
+  if (written.ok()) return std::optional<Json>(std::move(written->object));
+  if (written.status().code() == StatusCode::kNotFound) return std::optional<Json>();
+  return written.status();
 }
 
 Status DefinitionsController::SyncClusterDefinition(const api::ResourceType& type, const Json& object) {
@@ -107,18 +108,21 @@ Status DefinitionsController::SyncClusterDefinition(const api::ResourceType& typ
     if (Referenced("clusters", kCdLabel, name) || Referenced("clusterversions", kCdLabel, name)) return Status::Ok();
     Json updated = object;
     apiserver::RemoveFinalizer(updated, kCdFinalizer);
-    return WriteMeta(type, std::move(updated));
+    return WriteMeta(type, std::move(updated)).status();
   }
+  // The status follows in the same pass, so a definition is Available after one pass.
+  Json current = object;
   if (!apiserver::HasFinalizer(object, kCdFinalizer)) {
-    Json updated = object;
-    apiserver::AddFinalizer(updated, kCdFinalizer);
-    return WriteMeta(type, std::move(updated));
+    apiserver::AddFinalizer(current, kCdFinalizer);
+    auto written = WriteMeta(type, std::move(current));
+    if (!written.ok() || !written->has_value()) return written.status();
+    current = std::move(**written);
   }
-  return WriteStatus(type, object,
+  return WriteStatus(type, current,
                      {{"phase", "Available"},
                       {"topologies", Topologies(object)},
                       {"serviceRefs", ""},
-                      {"observedGeneration", object["metadata"].value("generation", 1)}});
+                      {"observedGeneration", current["metadata"].value("generation", 1)}});
 }
 
 Status DefinitionsController::SyncClusterVersion(const api::ResourceType& type, const Json& object) {
@@ -127,15 +131,17 @@ Status DefinitionsController::SyncClusterVersion(const api::ResourceType& type, 
     if (!apiserver::HasFinalizer(object, kCvFinalizer) || Referenced("clusters", kCvLabel, name)) return Status::Ok();
     Json updated = object;
     apiserver::RemoveFinalizer(updated, kCvFinalizer);
-    return WriteMeta(type, std::move(updated));
+    return WriteMeta(type, std::move(updated)).status();
   }
   const std::string cd_name = object["spec"].value("clusterDefinitionRef", "");
   const bool labelled = object["metadata"].contains("labels") && object["metadata"]["labels"].value(kCdLabel, "") == cd_name;
+  Json current = object;
   if (!apiserver::HasFinalizer(object, kCvFinalizer) || !labelled) {
-    Json updated = object;
-    apiserver::AddFinalizer(updated, kCvFinalizer);
-    updated["metadata"]["labels"][kCdLabel] = cd_name;
-    return WriteMeta(type, std::move(updated));
+    apiserver::AddFinalizer(current, kCvFinalizer);
+    current["metadata"]["labels"][kCdLabel] = cd_name;
+    auto written = WriteMeta(type, std::move(current));
+    if (!written.ok() || !written->has_value()) return written.status();
+    current = std::move(**written);
   }
   const api::ResourceType* cd_type = registry_.scheme().Find(kGroup, "v1alpha1", "clusterdefinitions");
   Json cd = nullptr;
@@ -143,7 +149,7 @@ Status DefinitionsController::SyncClusterVersion(const api::ResourceType& type, 
     auto found = registry_.Get(*cd_type, "", cd_name);
     if (found.ok()) cd = std::move(*found);
   }
-  return WriteStatus(type, object, ClusterVersionStatus(object, cd, cd_name));
+  return WriteStatus(type, current, ClusterVersionStatus(current, cd, cd_name));
 }
 
 Status DefinitionsController::Sync() {

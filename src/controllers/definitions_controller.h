@@ -5,7 +5,11 @@
 //   - ClusterVersion: finalizer, label clusterdefinition.kubeblocks.io/name, phase Available when
 //     the ClusterDefinition exists and defines every componentDefRef, else Unavailable with the
 //     reason. Deletion waits while a Cluster is labelled with its name.
+// One Sync() writes the metadata and then the status, so definitions created before a pass are
+// Available after it (a ClusterVersion once its ClusterDefinition is).
 #pragma once
+
+#include <optional>
 
 #include "apiserver/registry.h"
 #include "controllers/controller.h"
@@ -24,7 +28,8 @@ class DefinitionsController : public Controller {
   // True when some object of `plural` (apps.kubeblocks.io) carries label `key`=`value`.
   bool Referenced(const std::string& plural, const std::string& key, const std::string& value) const;
   Status WriteStatus(const api::ResourceType& type, const Json& object, const Json& status);
-  Status WriteMeta(const api::ResourceType& type, Json object);
+  // Writes the metadata of `object` and returns the stored object, or nullopt when it is gone.
+  Result<std::optional<Json>> WriteMeta(const api::ResourceType& type, Json object);
 
   apiserver::Registry& registry_;
 };

@@ -14,6 +14,7 @@ namespace xblocks::controllers {
 namespace {
 
 using client::resources::kInstanceSets;
+using client::resources::kPersistentVolumeClaims;
 using client::resources::kPods;
 
 // The ordinal at the end of `pod_name` after "<its>-", or -1.
@@ -80,6 +81,19 @@ Status InstanceSetReconciler::Finalize(const Json& instance_set, const std::vect
   return written.ok() ? Status::Ok() : IgnoreNotFound(written.status());
 }
 
+Status InstanceSetReconciler::CreateClaims(const Json& instance_set, int ordinal, const ReconcileContext& context) {
+  for (const Json& claim_template : VolumeClaimTemplates(instance_set)) {
+    const Json claim = BuildPersistentVolumeClaim(instance_set, claim_template, ordinal);
+    auto created = client_.Create(kPersistentVolumeClaims, claim);
+    if (created.ok()) {
+      context.Info("pvc created", {{"object", apiserver::Name(claim)}});
+    } else if (created.status().code() != StatusCode::kAlreadyExists) {
+      return created.status();
+    }
+  }
+  return Status::Ok();
+}
+
 Result<bool> InstanceSetReconciler::StepPods(const Json& instance_set, const std::vector<std::pair<int, Json>>& pods,
                                              const ReconcileContext& context) {
   const int desired = Replicas(instance_set);
@@ -117,6 +131,7 @@ Result<bool> InstanceSetReconciler::StepPods(const Json& instance_set, const std
     for (const auto& [lower, pod] : pods) {
       if (lower < ordinal && !PodReady(pod)) return false;
     }
+    XB_RETURN_IF_ERROR(CreateClaims(instance_set, ordinal, context));
     auto created = client_.Create(kPods, BuildPod(instance_set, ordinal));
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
     context.Info("pod created", {{"pod", kb::PodName(apiserver::Name(instance_set), ordinal)},

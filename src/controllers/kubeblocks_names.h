@@ -23,6 +23,8 @@ inline constexpr const char* kClusterVersionLabel = "clusterversion.kubeblocks.i
 inline constexpr const char* kWorkloadManagedByLabel = "workloads.kubeblocks.io/managed-by";
 inline constexpr const char* kWorkloadInstanceLabel = "workloads.kubeblocks.io/instance";
 inline constexpr const char* kRevisionHashLabel = "controller-revision-hash";
+// On a PVC: the volume claim template it was made from.
+inline constexpr const char* kVolumeClaimTemplateLabel = "apps.kubeblocks.io/vct-name";
 
 // Annotations.
 inline constexpr const char* kGenerationAnnotation = "kubeblocks.io/generation";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,10 @@ namespace xblocks::node {
 namespace {
 
 constexpr char kSchedulerName[] = "default-scheduler";
+// The defaults of podInitialBackoffSeconds and podMaxBackoffSeconds in kube-scheduler's
+// KubeSchedulerConfiguration (v1).
+constexpr std::chrono::seconds kInitialBackoff{1};
+constexpr std::chrono::seconds kMaxBackoff{10};
 
 bool IsPendingForUs(const Json& pod) {
   if (!api::StringAt(pod, "spec.nodeName").empty()) return false;
@@ -72,6 +77,7 @@ Status Scheduler::Sync() {
     }
   }
   std::sort(pending.begin(), pending.end(), SchedulesBefore);
+  ForgetBackoffsExcept(pending);
 
   Status result = Status::Ok();
   for (const Json& pod : pending) {
@@ -109,6 +115,9 @@ Status Scheduler::MarkUnschedulable(const Json& pod, const std::string& message)
   const bool unchanged = current != nullptr && api::StringAt(*current, "status") == "False" &&
                          api::StringAt(*current, "reason") == "Unschedulable" &&
                          api::StringAt(*current, "message") == message;
+  const std::string uid = api::StringAt(pod, "metadata.uid");
+  if (unchanged && BackingOff(uid)) return Status::Ok();
+  StartBackoff(uid, unchanged);
   if (!unchanged) {
     XB_LOG_INFO("pod unschedulable", {{"controller", std::string(name())},
                                       {"namespace", api::StringAt(pod, "metadata.namespace")},
@@ -120,6 +129,23 @@ Status Scheduler::MarkUnschedulable(const Json& pod, const std::string& message)
     XB_RETURN_IF_ERROR(written);
   }
   return client::RecordEvent(client_, clock_, pod, {"Warning", "FailedScheduling", message, kSchedulerName});
+}
+
+bool Scheduler::BackingOff(const std::string& uid) const {
+  auto found = backoffs_.find(uid);
+  return found != backoffs_.end() && clock_.Now() < found->second.next_record;
+}
+
+void Scheduler::StartBackoff(const std::string& uid, bool repeated) {
+  Backoff& backoff = backoffs_[uid];
+  backoff.delay = repeated && backoff.delay.count() > 0 ? std::min(backoff.delay * 2, kMaxBackoff) : kInitialBackoff;
+  backoff.next_record = clock_.Now() + backoff.delay;
+}
+
+void Scheduler::ForgetBackoffsExcept(const std::vector<Json>& pending) {
+  std::unordered_set<std::string> uids;
+  for (const Json& pod : pending) uids.insert(api::StringAt(pod, "metadata.uid"));
+  std::erase_if(backoffs_, [&](const auto& entry) { return uids.count(entry.first) == 0; });
 }
 
 Status Scheduler::SetPodScheduled(const Json& pod, const Json& condition) {

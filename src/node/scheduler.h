@@ -7,8 +7,10 @@
 // PodScheduled=False with reason Unschedulable and a FailedScheduling Event.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "client/client.h"
@@ -52,10 +54,13 @@ ScheduleDecision Schedule(const Json& pod, const std::vector<Json>& nodes, const
 //   - bound: sets spec.nodeName, condition PodScheduled=True, a Normal "Scheduled" Event, and
 //     logs "pod bound";
 //   - unschedulable: sets condition PodScheduled=False, reason Unschedulable, with the
-//     message, and records a Warning "FailedScheduling" Event, whose count grows on each pass
-//     that fails with the same message.
+//     message, and records a Warning "FailedScheduling" Event. When a later pass fails with the
+//     same message, the Event's count grows only once the pod's backoff has passed: 1 s after
+//     the first failure, doubling up to 10 s, as kube-scheduler's default pod backoff spaces
+//     its attempts. Every store write triggers a pass, so a pass that wrote on each unchanged
+//     failure would trigger the next one at once, without end.
 // Pods bound earlier in the same pass count for the ones after them. Unschedulable pods are
-// tried again on every pass, so capacity freed since the last pass is used.
+// tried again on every pass, backoff or not, so capacity freed since the last pass is used.
 //
 // Sync() tries every pod, then returns the last write error (kConflict when a pod changed
 // meanwhile, or any client error), and the next pass retries. Not thread-safe, so run one
@@ -73,9 +78,22 @@ class Scheduler : public controllers::Controller {
   Status MarkUnschedulable(const Json& pod, const std::string& message);
   Status SetPodScheduled(const Json& pod, const Json& condition);
   Json PodScheduledCondition(const Json& pod, bool scheduled, const std::string& message) const;
+  // Whether the pod with this uid failed recently and its backoff has not passed yet.
+  bool BackingOff(const std::string& uid) const;
+  // Starts the pod's next backoff: the initial delay after a new failure, else twice the last.
+  void StartBackoff(const std::string& uid, bool repeated);
+  // Drops the backoffs of pods that are no longer pending: bound, deleted or finished.
+  void ForgetBackoffsExcept(const std::vector<Json>& pending);
+
+  struct Backoff {
+    TimePoint next_record;
+    std::chrono::seconds delay{0};
+  };
 
   client::Client& client_;
   const Clock& clock_;
+  // The backoff of each pending pod that failed to schedule, by pod uid.
+  std::unordered_map<std::string, Backoff> backoffs_;
 };
 
 }  // namespace xblocks::node

@@ -190,6 +190,19 @@ class AgentTrigger : public controllers::Controller {
   node::ProcessAgent& agent_;
 };
 
+// The cgroup subtree of a server: one per data dir, so two servers on one machine never kill
+// each other's pods when they clean up, and a restarted server finds what its predecessor left.
+std::string CgroupSubtree(const fs::path& data_dir) {
+  std::error_code error;
+  const fs::path canonical = fs::weakly_canonical(data_dir, error);
+  uint32_t hash = 2166136261u;  // FNV-1a
+  for (unsigned char c : (error ? data_dir : canonical).string()) {
+    hash ^= c;
+    hash *= 16777619u;
+  }
+  return fmt::format("xblocks-{:08x}", hash);
+}
+
 // The environment every container starts from: the server's PATH and locale, so that a mapped
 // command such as xinference-local resolves as it does in the user's shell.
 std::vector<std::string> BaseEnvironment() {
@@ -261,7 +274,7 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
       agent_options.nodes = *nodes;
       agent_options.base_env = BaseEnvironment();
       for (const std::string& flag : options.image_commands) XB_RETURN_IF_ERROR(agent_options.images.AddFlag(flag));
-      auto cgroups = DetectCgroupDriver({});
+      auto cgroups = DetectCgroupDriver({.subtree = CgroupSubtree(options.data_dir)});
       if (!cgroups.ok()) return cgroups.status();
       state->cgroups = std::move(*cgroups);
       state->launcher = std::make_unique<PosixProcessLauncher>();

@@ -5,6 +5,7 @@ then drive it with the real kubectl binaries, raw HTTPS requests and the officia
 Test modules import the helpers below with `from conftest import ...`.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -12,13 +13,13 @@ import re
 import signal
 import ssl
 import subprocess
-import textwrap
 import time
 import urllib.parse
 
 import pytest
 import yaml
 
+FIXTURES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
 XBLOCKS_BIN = os.environ.get("XBLOCKS_BIN", "/work/main/build/xblocks")
 KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin"
 KUBECTL_VERSIONS = ("1.27", "1.33")
@@ -28,42 +29,17 @@ STOP_TIMEOUT_SECONDS = 30
 KUBECTL_TIMEOUT_SECONDS = 120
 LOG_TAIL_LINES = 60
 
+# `xblocks server` flags for pods that run without a process on three nodes, one per replica of a
+# three-replica cluster with pod anti-affinity.
+SIMULATED_ARGS = ("--runtime", "simulated", "--nodes", "3")
+
 CLUSTERS = "/apis/apps.kubeblocks.io/v1alpha1"
 CLUSTER_DEPRECATION = "The ClusterVersion CRD has been deprecated since 0.9.0"
 
-# The tutorial's Cluster manifest, verbatim (the heredoc of "创建集群").
-TUTORIAL_CLUSTER = textwrap.dedent("""\
-    apiVersion: apps.kubeblocks.io/v1alpha1
-    kind: Cluster
-    metadata:
-      name: mycluster
-      namespace: demo
-    spec:
-      clusterDefinitionRef: xinference
-      clusterVersionRef: xinference-0.11.0-cpu
-      terminationPolicy: Delete
-      affinity:
-        podAntiAffinity: Preferred
-        topologyKeys:
-        - kubernetes.io/hostname
-      tolerations:
-        - key: kb-data
-          operator: Equal
-          value: 'true'
-          effect: NoSchedule
-      componentSpecs:
-      - name: xinference
-        componentDefRef: xinference
-        serviceAccountName: kb-xinference-cluster
-        replicas: 1
-        resources:
-          limits:
-            cpu: '1'
-            memory: 1Gi
-          requests:
-            cpu: '1'
-            memory: 1Gi
-    """)
+# The tutorial's Cluster manifest, verbatim (the heredoc of "创建集群"). It is a file of its own
+# because bench/cluster_scale_bench.cc creates it too.
+with open(os.path.join(FIXTURES_DIR, "tutorial_cluster.yaml")) as _manifest:
+    TUTORIAL_CLUSTER = _manifest.read()
 
 # Every Server created in this session, so a failing test can show the logs of the servers it used.
 _SERVERS = []
@@ -412,6 +388,19 @@ def wait_for(predicate, timeout=30, interval=0.1, message="condition not met"):
     pytest.fail(f"{message} after {timeout}s; last value: {value!r}")
 
 
+def wait_for_value(read, expected, timeout=30, interval=0.2, message="value not reached"):
+    """Poll `read()` until it returns `expected`. Fails the test after `timeout` seconds, showing
+    `message`, the expected value and the last value read."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != expected:
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{message} after {timeout}s; expected {expected!r}, last value: {value!r}")
+        time.sleep(interval)
+        value = read()
+    return value
+
+
 def parse_table(text):
     """Parse kubectl's column output into (header names, rows as dicts by header name).
 
@@ -467,15 +456,29 @@ def status_causes(body):
 
 # -- fixtures ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server shared by the tests of a module; tests use their own namespaces."""
-    instance = Server(tmp_path_factory.mktemp("xblocks"))
+@contextlib.contextmanager
+def running(instance):
+    """Start `instance` and close it when the block ends, even when the start fails."""
     try:
         instance.start()
         yield instance
     finally:
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server shared by the tests of a module; tests use their own namespaces."""
+    with running(Server(tmp_path_factory.mktemp("xblocks"))) as instance:
+        yield instance
+
+
+@pytest.fixture
+def simulated_server(tmp_path_factory):
+    """A server of this test alone whose pods run without a process on three nodes. Each test
+    gets its own, so pods left by one test never take node capacity from the next."""
+    with running(Server(tmp_path_factory.mktemp("xblocks-sim"), args=SIMULATED_ARGS)) as instance:
+        yield instance
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ The replicas run the Xinference test fixture (tests/fixtures/xinference_fixture.
 the addon's image with `xblocks server --image-command`.
 """
 
+import glob
 import json
 import os
 import stat
@@ -59,15 +60,23 @@ def pod(server, namespace, name):
     return json.loads(kubectl_ok(server, "get", "pod", name, "-n", namespace, "-o", "json"))
 
 
+def _pod_cgroup(hierarchy, uid):
+    """The pod's cgroup under `hierarchy`: <hierarchy>/xblocks-<server id>/<uid>, whichever server
+    created it. Falls back to the current server-less path when none exists (the pod is gone)."""
+    for path in glob.glob(os.path.join(hierarchy, "xblocks-*", uid)):
+        return path
+    return os.path.join(hierarchy, "xblocks-none", uid)
+
+
 def cgroup_dirs(uid):
     """The pod's cgroup directories: v2 (one) or v1 (memory and cpu)."""
-    unified = os.path.join(CGROUP_ROOT, "xblocks", uid)
     if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        unified = _pod_cgroup(CGROUP_ROOT, uid)
         return {"memory": unified, "cpu": unified}
-    dirs = {"memory": os.path.join(CGROUP_ROOT, "memory", "xblocks", uid)}
+    dirs = {"memory": _pod_cgroup(os.path.join(CGROUP_ROOT, "memory"), uid)}
     for name in ("cpu", "cpu,cpuacct"):
-        if os.path.isdir(os.path.join(CGROUP_ROOT, name, "xblocks")):
-            dirs["cpu"] = os.path.join(CGROUP_ROOT, name, "xblocks", uid)
+        if os.path.isdir(os.path.join(CGROUP_ROOT, name)):
+            dirs["cpu"] = _pod_cgroup(os.path.join(CGROUP_ROOT, name), uid)
             break
     return dirs
 

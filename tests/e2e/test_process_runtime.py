@@ -379,3 +379,20 @@ def test_pvc_volume_outlives_pod_until_claim_deleted(process_server, ns, cluster
     kubectl_ok(process_server, "delete", "pvc", "state", "-n", ns)
     wait_for(lambda: not os.path.exists(claim_dir), timeout=30,
              message="the deleted claim's directory is still there")
+
+
+def test_second_server_leaves_first_servers_replicas_alone(process_server, ns, tmp_path):
+    """Regression: every server cleaned up one shared cgroup subtree at start, killing the
+    replicas of any other server on the machine."""
+    apply(process_server, cluster_manifest(ns, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    uid = pods(process_server, ns)[0]["metadata"]["uid"]
+    pid = replica_pid(uid)
+    other = Server(tmp_path, args=["--image-command", image_command_flag()])
+    try:
+        other.start()
+        other.stop()
+    finally:
+        other.close()
+    assert os.path.exists(f"/proc/{pid}"), "starting and stopping another server killed this replica"
+    assert replica_pid(uid) == pid

@@ -391,3 +391,25 @@ def test_demo_script_walks_the_tutorial(tmp_path):
     assert "mycluster-vertical-scaling   VerticalScaling   mycluster   Succeed   1/1" in out, out
     assert "mycluster-restart   Restart   mycluster   Succeed   1/1" in out, out
     assert out.rstrip().endswith("== demo finished"), out[-2000:]
+
+
+def test_vertical_scaling_three_replicas_reports_3_of_3(tmp_path):
+    """The tutorial's VerticalScaling with three replicas, one per node, as its output shows 3/3."""
+    server = Server(tmp_path, args=["--image-command", image_command_flag(), "--nodes", "3"])
+    try:
+        server.start()
+        kubectl_ok(server, "create", "namespace", "demo")
+        manifest = yaml.safe_load(TUTORIAL_CLUSTER)
+        manifest["spec"]["componentSpecs"][0]["replicas"] = 3
+        kubectl_ok(server, "apply", "-f", "-", input=yaml.safe_dump(manifest))
+        wait_cluster(server, "demo", "Running")
+        before = {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods(server, "demo")}
+        kubectl_ok(server, "apply", "-f", "-", input=VERTICAL_SCALING_OPS)
+        row = wait_ops(server, "1.33", "mycluster-vertical-scaling")
+        assert (row["TYPE"], row["STATUS"], row["PROGRESS"]) == ("VerticalScaling", "Succeed", "3/3")
+        wait_cluster(server, "demo", "Running")
+        for item in pods(server, "demo"):
+            assert item["metadata"]["uid"] != before[item["metadata"]["name"]]
+            assert cgroup_limits(item["metadata"]["uid"]) == (200000, 4 << 30)
+    finally:
+        server.close()

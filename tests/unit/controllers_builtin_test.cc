@@ -145,6 +145,23 @@ TEST_F(ControllersTest, DefinitionsBecomeAvailable) {
   EXPECT_EQ((*cv)["metadata"]["labels"]["clusterdefinition.kubeblocks.io/name"], "xinference");
 }
 
+// The server runs one pass before it serves, so the installed definitions are Available by the
+// time the first Cluster can arrive.
+TEST_F(ControllersTest, DefinitionsAvailableAfterOnePass) {
+  const auto& cds = Type("apps.kubeblocks.io", "clusterdefinitions");
+  const auto& cvs = Type("apps.kubeblocks.io", "clusterversions");
+  ASSERT_TRUE(registry_->Create(cds, "", Definition(), {}).ok());
+  ASSERT_TRUE(registry_->Create(cvs, "", Version("v1", "xinference"), {}).ok());
+  controllers::DefinitionsController definitions(*registry_);
+  ASSERT_TRUE(definitions.Sync().ok());
+  auto cd = registry_->Get(cds, "", "xinference");
+  ASSERT_TRUE(cd.ok());
+  EXPECT_EQ((*cd)["status"]["phase"], "Available");
+  auto cv = registry_->Get(cvs, "", "v1");
+  ASSERT_TRUE(cv.ok());
+  EXPECT_EQ((*cv)["status"]["phase"], "Available");
+}
+
 TEST_F(ControllersTest, VersionWithUnknownComponentIsUnavailable) {
   ASSERT_TRUE(registry_->Create(Type("apps.kubeblocks.io", "clusterdefinitions"), "", Definition(), {}).ok());
   ASSERT_TRUE(registry_->Create(Type("apps.kubeblocks.io", "clusterversions"), "", Version("bad", "nope"), {}).ok());

@@ -67,6 +67,47 @@ TEST_F(ComponentObjects, PodFromInstanceSet) {
   EXPECT_EQ(pod["spec"]["containers"][0]["image"], "xprobe/xinference:v0.11.0-cpu");
 }
 
+TEST_F(ComponentObjects, ClaimTemplatesGivePodVolumesAndClaims) {
+  Json component_spec = cluster_["spec"]["componentSpecs"][0];
+  component_spec["volumeClaimTemplates"] = Json::parse(R"([{"name":"data","labels":{"tier":"disk"},
+    "spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}])");
+  auto source = ResolveComponent(cluster_, component_spec, definition_, Json());
+  ASSERT_TRUE(source.ok()) << source.status().message();
+  Json its = BuildInstanceSet(*source, component_, template_, 2);
+  its["metadata"]["uid"] = "its-uid-12345678";
+  ASSERT_EQ(VolumeClaimTemplates(its).size(), 1u) << its["spec"].dump();
+  const Json claim_template = VolumeClaimTemplates(its)[0];
+  EXPECT_EQ(claim_template["metadata"]["name"], "data");
+  EXPECT_EQ(claim_template["metadata"]["labels"]["tier"], "disk");
+
+  const Json pod = BuildPod(its, 1);
+  const Json volume = {{"name", "data"}, {"persistentVolumeClaim", {{"claimName", "data-mycluster-xinference-1"}}}};
+  EXPECT_EQ(pod["spec"]["volumes"], Json::array({volume}));
+  // Volumes are per pod, so the template and its revision stay the same for every pod.
+  EXPECT_EQ(pod["metadata"]["labels"][kb::kRevisionHashLabel], TemplateHash(its["spec"]["template"]));
+
+  const Json claim = BuildPersistentVolumeClaim(its, claim_template, 1);
+  EXPECT_EQ(claim["kind"], "PersistentVolumeClaim");
+  EXPECT_EQ(claim["metadata"]["name"], "data-mycluster-xinference-1");
+  EXPECT_EQ(claim["metadata"]["namespace"], "demo");
+  EXPECT_EQ(claim["metadata"]["labels"][kb::kInstanceLabel], "mycluster");
+  EXPECT_EQ(claim["metadata"]["labels"][kb::kVolumeClaimTemplateLabel], "data");
+  EXPECT_EQ(claim["metadata"]["labels"]["tier"], "disk");
+  EXPECT_EQ(claim["metadata"]["ownerReferences"][0]["uid"], "its-uid-12345678");
+  EXPECT_EQ(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
+}
+
+TEST_F(ComponentObjects, NoClaimTemplatesNoClaimVolumes) {
+  EXPECT_FALSE(its_["spec"].contains("volumeClaimTemplates"));
+  EXPECT_TRUE(VolumeClaimTemplates(its_).empty());
+  // Volumes of the ClusterDefinition's podSpec stay as they are.
+  const Json pod = BuildPod(its_, 0);
+  EXPECT_EQ(pod["spec"].value("volumes", Json::array()), template_["spec"].value("volumes", Json::array()));
+  for (const Json& volume : pod["spec"].value("volumes", Json::array())) {
+    EXPECT_FALSE(volume.contains("persistentVolumeClaim")) << volume.dump();
+  }
+}
+
 TEST_F(ComponentObjects, TemplateHashFollowsResources) {
   Json changed = template_;
   changed["spec"]["containers"][0]["resources"]["limits"]["memory"] = "2Gi";

@@ -1,5 +1,6 @@
 // The InstanceSet reconciler over a real registry, informers and reconcile loop. The test plays
 // the kubelet: it marks pods Ready when it chooses, so ordering is observable.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -15,6 +16,7 @@ namespace xblocks::testing {
 namespace {
 
 using client::resources::kInstanceSets;
+using client::resources::kPersistentVolumeClaims;
 using client::resources::kPods;
 using controllers::Informer;
 using controllers::InstanceSetReconciler;
@@ -63,6 +65,20 @@ class InstanceSetTest : public RegistryFixture {
     if (!listed.ok()) return names;
     for (const auto& pod : listed->items) names.push_back(apiserver::Name(pod));
     return names;
+  }
+
+  // An InstanceSet whose pods each get a PVC from the volume claim template `data`.
+  Json InstanceSetWithClaims(int replicas) {
+    Json its = InstanceSet(replicas);
+    its["spec"]["volumeClaimTemplates"] = {
+        {{"metadata", {{"name", "data"}}},
+         {"spec", {{"accessModes", {"ReadWriteOnce"}}, {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}}};
+    return its;
+  }
+
+  Json Claim(const std::string& name) {
+    auto claim = client_->Get(kPersistentVolumeClaims, "demo", name);
+    return claim.ok() ? *claim : Json();
   }
 
   Json Pod(const std::string& name) {
@@ -213,6 +229,43 @@ TEST_F(InstanceSetTest, StatusCountsReadyPods) {
   EXPECT_EQ((*its)["status"]["replicas"], 1);
   EXPECT_EQ((*its)["status"]["updatedReplicas"], 1);
   EXPECT_EQ((*its)["status"]["currentRevision"], (*its)["status"]["updateRevision"]);
+}
+
+TEST_F(InstanceSetTest, CreatesClaimForEachPod) {
+  ASSERT_TRUE(client_->Create(kInstanceSets, InstanceSetWithClaims(2)).ok());
+  ASSERT_TRUE(Eventually([&] { return !Pod("c-x-0").is_null(); }));
+  MarkReady("c-x-0");
+  ASSERT_TRUE(Eventually([&] { return !Pod("c-x-1").is_null(); }));
+  auto its = client_->Get(kInstanceSets, "demo", "c-x");
+  ASSERT_TRUE(its.ok());
+
+  for (const std::string pod_name : {"c-x-0", "c-x-1"}) {
+    const Json claim = Claim("data-" + pod_name);
+    ASSERT_FALSE(claim.is_null()) << "no PVC for " << pod_name;
+    EXPECT_EQ(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
+    EXPECT_EQ(claim["metadata"]["labels"][controllers::kb::kWorkloadInstanceLabel], "c-x");
+    EXPECT_EQ(claim["metadata"]["labels"]["apps.kubeblocks.io/vct-name"], "data");
+    EXPECT_EQ(claim["metadata"]["ownerReferences"][0]["uid"], apiserver::Uid(*its));
+    const Json volumes = Pod(pod_name)["spec"]["volumes"];
+    ASSERT_TRUE(volumes.is_array()) << Pod(pod_name).dump();
+    const Json expected = {{"name", "data"}, {"persistentVolumeClaim", {{"claimName", "data-" + pod_name}}}};
+    EXPECT_NE(std::find(volumes.begin(), volumes.end(), expected), volumes.end()) << volumes.dump();
+  }
+}
+
+TEST_F(InstanceSetTest, ScaleInKeepsClaims) {
+  ASSERT_TRUE(client_->Create(kInstanceSets, InstanceSetWithClaims(2)).ok());
+  ASSERT_TRUE(Eventually([&] { return !Pod("c-x-0").is_null(); }));
+  MarkReady("c-x-0");
+  ASSERT_TRUE(Eventually([&] { return !Pod("c-x-1").is_null(); }));
+  MarkReady("c-x-1");
+  ASSERT_TRUE(Eventually([&] { return !Claim("data-c-x-1").is_null(); }));
+  const std::string claim_uid = apiserver::Uid(Claim("data-c-x-1"));
+
+  ASSERT_TRUE(client_->Patch(kInstanceSets, "demo", "c-x", client::PatchType::kMerge, {{"spec", {{"replicas", 1}}}}).ok());
+  ASSERT_TRUE(Eventually([&] { return PodNames().size() == 1; }));
+  // As with a StatefulSet, the data of a removed replica stays for a later scale out.
+  EXPECT_EQ(apiserver::Uid(Claim("data-c-x-1")), claim_uid);
 }
 
 TEST_F(InstanceSetTest, DeletionRemovesPodsThenFinalizers) {

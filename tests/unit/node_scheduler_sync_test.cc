@@ -112,15 +112,41 @@ TEST_F(SchedulerSync, FailedSchedulingEventCountGrows) {
 
   clock_.Advance(std::chrono::seconds(30));
   ASSERT_TRUE(scheduler_->Sync().ok());
-  ASSERT_TRUE(scheduler_->Sync().ok());
   events = Events("FailedScheduling");
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0]["count"], 3);
+  EXPECT_EQ(events[0]["count"], 2);
   EXPECT_EQ(events[0]["firstTimestamp"], "2026-12-04T10:00:00Z");
   EXPECT_EQ(events[0]["lastTimestamp"], "2026-12-04T10:00:30Z");
   // An unchanged outcome does not rewrite the pod.
   EXPECT_EQ(GetPod("xinference-cluster-xinference-1")["metadata"]["resourceVersion"],
             pod_before["metadata"]["resourceVersion"]);
+}
+
+// Every store write triggers a pass, so a pass that wrote on each unchanged failure would
+// trigger the next one at once and never stop.
+TEST_F(SchedulerSync, UnchangedFailureWaitsForBackoff) {
+  AddNode(TestNode("node-a"));
+  AddReplicas(2);
+  ASSERT_TRUE(scheduler_->Sync().ok());
+  auto count = [&] {
+    const std::vector<Json> events = Events("FailedScheduling");
+    return events.size() == 1 ? api::IntAt(events[0], "count", 0) : -1;
+  };
+  const int64_t revision = store_->CurrentRevision();
+  ASSERT_TRUE(scheduler_->Sync().ok());
+  EXPECT_EQ(count(), 1);
+  EXPECT_EQ(store_->CurrentRevision(), revision) << "a pass with nothing new wrote to the store";
+
+  // The backoff starts at 1 s and doubles.
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(scheduler_->Sync().ok());
+  EXPECT_EQ(count(), 2);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(scheduler_->Sync().ok());
+  EXPECT_EQ(count(), 2);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(scheduler_->Sync().ok());
+  EXPECT_EQ(count(), 3);
 }
 
 TEST_F(SchedulerSync, FreedCapacityIsUsed) {
