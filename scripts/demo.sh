@@ -39,7 +39,13 @@ DATA=$(mktemp -d "${TMPDIR:-/tmp}/xblocks-demo.XXXXXX")
 build/xblocks server --data-dir "$DATA" "${SERVER_ARGS[@]}" >"$DATA/server.log" 2>&1 &
 SERVER_PID=$!
 cleanup() {
+  local status=$?
   kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  if [[ $status -ne 0 ]]; then
+    echo "== demo failed (exit $status); the last server log lines follow, the whole log is kept in $DATA/server.log" >&2
+    tail -n 30 "$DATA/server.log" >&2 || true
+    return
+  fi
   rm -rf "$DATA"
 }
 trap cleanup EXIT
@@ -52,9 +58,21 @@ export KUBECONFIG="$DATA/kubeconfig"
 echo "== server log: $DATA/server.log, KUBECONFIG=$KUBECONFIG"
 
 step=0
+# Prints an argument so that it can be pasted into a shell: as it is when it has no special
+# characters, else in single quotes.
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=,@+-]+$ ]]; then
+    printf ' %s' "$1"
+  else
+    printf " '%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+
 run() {
   step=$((step + 1))
-  printf '\n[%d] $ %s\n' "$step" "$*"
+  printf '\n[%d] $' "$step"
+  for arg in "$@"; do quote "$arg"; done
+  printf '\n'
   "$@"
 }
 

@@ -308,9 +308,9 @@ ContainerPlan PlanContainer(const Json& container, const PodContext& context, co
   if (!local) {
     plan.waiting_reason = "LocalCommandNotFound";
     plan.waiting_message = fmt::format(
-        "image {} has no local command in embedded mode; map it with `xblocks server --image-command "
-        "{}=PROGRAM` or the ClusterVersion annotation {}",
-        image, image, kLocalCommandsAnnotation);
+        "image {} has no local command in embedded mode; map it with the ClusterVersion annotation {} or by "
+        "restarting the server with `--image-command {}=PROGRAM [ARGS]`",
+        image, kLocalCommandsAnnotation, image);
     return plan;
   }
   plan.argv = *local;

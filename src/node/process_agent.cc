@@ -436,12 +436,12 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
   }
   const std::string program = ResolveProgram(spec.argv[0], spec.env);
   if (program.find('/') == std::string::npos || ::access(program.c_str(), X_OK) != 0) {
-    // Checked at every attempt, with back-off, so installing the program later is enough.
+    const std::string image = api::StringMemberOf(container.spec, "image");
     const std::string message = fmt::format(
         "{} (the local command of image {}) is not an executable file on the server's PATH; install it, e.g. "
         "`pip install \"xinference==0.11.0\"` for xinference-local, or map the image to another command with "
-        "`xblocks server --image-command IMAGE=PROGRAM`",
-        spec.argv[0], api::StringMemberOf(container.spec, "image"));
+        "the ClusterVersion annotation {} or by restarting the server with `--image-command {}=PROGRAM [ARGS]`",
+        spec.argv[0], image, kLocalCommandsAnnotation, image);
     if (container.waiting_message != message) {
       Event(pod, "Warning", "Failed", fmt::format("Error: {}", message));
       XB_LOG_WARN("container cannot start", {{"namespace", pod.ns}, {"pod", pod.name},
@@ -449,7 +449,10 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
     }
     container.waiting_reason = "LocalCommandNotFound";
     container.waiting_message = message;
-    container.backoff.RecordExit();
+    // Planned again every kReplanInterval, so a program installed later or a new mapping in the
+    // ClusterVersion annotation takes effect without deleting the pod.
+    container.plan.argv.clear();
+    container.next_plan = clock_.Now() + kReplanInterval;
     return;
   }
   if (auto usage = cgroups_.Read(pod.uid); usage.ok()) container.oom_kills_at_start = usage->oom_kills.value_or(0);

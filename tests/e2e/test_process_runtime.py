@@ -285,6 +285,15 @@ def test_image_without_local_command_waits_with_reason(process_server, ns, clust
     _, rows = parse_table(kubectl_ok(process_server, "get", "pods", "-n", ns))
     assert rows[0]["STATUS"] == "LocalCommandNotFound", rows
 
+    # Regression: mapping the image afterwards did not start the waiting pod until it was deleted.
+    uid = pods(process_server, ns)[0]["metadata"]["uid"]
+    mapping = json.dumps({"example.com/unmapped:1": fixture_command()})
+    kubectl_ok(process_server, "annotate", "--overwrite", "clusterversion", version,
+               f"xblocks.io/local-commands={mapping}")
+    wait_for(lambda: ready(pods(process_server, ns)[0]), timeout=RUNNING_TIMEOUT,
+             message="the pod did not start after its image was mapped")
+    assert pods(process_server, ns)[0]["metadata"]["uid"] == uid
+
 
 def test_deleting_cluster_stops_processes_and_cleans_up(process_server, ns):
     apply(process_server, cluster_manifest(ns, replicas=2, cpu="100m", memory="256Mi"))
