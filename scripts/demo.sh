@@ -5,7 +5,7 @@
 #
 # When build/xblocks is missing it installs the build dependencies (scripts/install-deps.sh,
 # Debian packages, as root) and builds xblocks first. Replicas run the real xinference-local
-# when it is on PATH, else the test fixture that replaces it in tests; the output says which.
+# when it is on PATH, else the test fixture that replaces it in tests; the output names which.
 # The server and its data dir go away at the end.
 #
 #   scripts/demo.sh            # kubectl from PATH

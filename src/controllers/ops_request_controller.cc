@@ -340,10 +340,12 @@ ReconcileResult OpsRun::HandleTerminal() {
       if (Status cancelled = CancelQueued(name_); !cancelled.ok()) return ReconcileResult::Retry(cancelled);
     }
   }
+
   const Json& spec = ops_["spec"];
   const int64_t ttl = phase_ == "Succeed" ? IntAt(spec, "ttlSecondsAfterSucceed")
                                           : IntAt(spec, "ttlSecondsAfterUnsuccessfulCompletion");
   if (ttl <= 0) return ReconcileResult::Done();
+
   auto completed = ParseRfc3339(api::StringMemberOf(status_, "completionTimestamp"));
   if (!completed) return ReconcileResult::Done();
   const auto due = *completed + seconds(ttl);

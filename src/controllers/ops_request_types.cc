@@ -397,7 +397,9 @@ Progress ComputeProgress(const Json& ops, const Json& cluster, const std::vector
 
     // Start, Restart and VerticalScaling: every replica must be Ready and up to date.
     progress.expected += replicas;
-    const char* verb = type == "Start" ? "start" : type == "Restart" ? "restart" : "vertical scale";
+    std::string verb = "vertical scale";
+    if (type == "Start") verb = "start";
+    if (type == "Restart") verb = "restart";
     for (int ordinal = 0; ordinal < replicas; ++ordinal) {
       auto found = by_ordinal.find(ordinal);
       if (found == by_ordinal.end()) {

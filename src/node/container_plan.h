@@ -2,8 +2,8 @@
 // argv and environment kubelet would give it, the directories behind its volume mounts, and
 // the pod's cgroup limits. Pure functions over the pod, so they are tested without processes.
 //
-// An image names a filesystem that embedded mode does not have. The mapping says which local
-// program plays the image's part: `xblocks server --image-command IMAGE=PROGRAM [ARGS]` or the
+// An image names a filesystem that embedded mode does not have. The mapping names the local
+// program that runs in the image's place: `xblocks server --image-command IMAGE=PROGRAM [ARGS]` or the
 // ClusterVersion annotation kLocalCommandsAnnotation. The mapped argv replaces the first word of
 // the container's `command` (its entrypoint); the rest of `command` and `args` follow it.
 #pragma once
@@ -80,7 +80,7 @@ struct ContainerPlan {
   int stop_signal = SIGTERM;
   std::vector<MountDir> mounts;
   // Set when the container cannot start, in kubelet's terms: reason ("CreateContainerConfigError",
-  // "LocalCommandNotFound") and a message that says how to fix it.
+  // "LocalCommandNotFound") and a message that explains how to fix it.
   std::string waiting_reason;
   std::string waiting_message;
 };

@@ -425,6 +425,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
   const fs::path log_path = LogPath(pod.uid, container.plan.name, container.runs);
   std::error_code error;
   fs::create_directories(log_path.parent_path(), error);
+
   ProcessSpec spec;
   spec.argv = container.plan.argv;
   spec.env = container.plan.env;
@@ -434,6 +435,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
     spec.cgroup_driver = &cgroups_;
     spec.cgroup_name = pod.uid;
   }
+
   const std::string program = ResolveProgram(spec.argv[0], spec.env);
   if (program.find('/') == std::string::npos || ::access(program.c_str(), X_OK) != 0) {
     const std::string image = api::StringMemberOf(container.spec, "image");
@@ -455,6 +457,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
     container.next_plan = clock_.Now() + kReplanInterval;
     return;
   }
+
   if (auto usage = cgroups_.Read(pod.uid); usage.ok()) container.oom_kills_at_start = usage->oom_kills.value_or(0);
   auto started = launcher_.Start(spec);
   if (!started.ok()) {
@@ -464,6 +467,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
     Event(pod, "Warning", "Failed", fmt::format("Error: {}", started.status().message()));
     return;
   }
+
   if (container.runs > 0) ++container.restart_count;
   ++container.runs;
   container.handle = *started;
@@ -473,6 +477,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
   container.waiting_message.clear();
   container.started = container.startup().spec.is_null();
   container.ready = false;
+
   for (auto& probe : container.probes) {
     probe.state.reset();
     if (probe.spec.is_null()) continue;
@@ -482,6 +487,7 @@ void ProcessAgent::StartContainer(PodRuntime& pod, ContainerRuntime& container) 
                                                                           : ProbeOutcome::kUnknown;
     probe.state.emplace(settings.ok() ? *settings : ProbeSettings{}, clock_, container.started_at, initial);
   }
+
   XB_LOG_INFO("container started", {{"namespace", pod.ns}, {"pod", pod.name}, {"container", container.plan.name},
                                     {"pid", std::to_string(started->pid)}, {"ip", pod.ip},
                                     {"restarts", std::to_string(container.restart_count)}});
@@ -497,6 +503,7 @@ void ProcessAgent::CheckExit(PodRuntime& pod, ContainerRuntime& container) {
     }
     return;
   }
+
   ExitStatus exit;
   if (polled.ok()) exit = **polled;
   // Whatever the leader left behind in its process group goes with it.
@@ -509,6 +516,7 @@ void ProcessAgent::CheckExit(PodRuntime& pod, ContainerRuntime& container) {
     if (probe.inflight.valid()) probe.inflight.wait();
     probe.inflight = {};
   }
+
   int64_t oom_kills = container.oom_kills_at_start;
   if (auto usage = cgroups_.Read(pod.uid); usage.ok()) oom_kills = usage->oom_kills.value_or(oom_kills);
   const bool oom = exit.signal == SIGKILL && oom_kills > container.oom_kills_at_start;
@@ -521,12 +529,14 @@ void ProcessAgent::CheckExit(PodRuntime& pod, ContainerRuntime& container) {
   if (exit.signal != 0) terminated["signal"] = exit.signal;
   XB_LOG_INFO("container exited", {{"namespace", pod.ns}, {"pod", pod.name}, {"container", container.plan.name},
                                    {"exit_code", std::to_string(exit.exit_code)}, {"reason", reason}});
+
   const bool restart = !pod.terminating && (pod.restart_policy == "Always" ||
                                             (pod.restart_policy == "OnFailure" && exit.exit_code != 0));
   if (!restart) {
     container.terminated = std::move(terminated);
     return;
   }
+
   container.last_terminated = std::move(terminated);
   container.backoff.RecordExit();
   container.waiting_reason = "CrashLoopBackOff";
@@ -548,6 +558,7 @@ void ProcessAgent::RunProbes(PodRuntime& pod, ContainerRuntime& container) {
     context.exec.cgroup_driver = &cgroups_;
     context.exec.cgroup_name = pod.uid;
   }
+
   for (auto& probe : container.probes) {
     if (!probe.state) continue;
     if (probe.inflight.valid() &&
@@ -559,6 +570,7 @@ void ProcessAgent::RunProbes(PodRuntime& pod, ContainerRuntime& container) {
       }
     }
   }
+
   auto& startup = container.startup();
   if (startup.state && !container.started) {
     if (startup.state->verdict() == ProbeOutcome::kSuccess) container.started = true;
@@ -568,6 +580,7 @@ void ProcessAgent::RunProbes(PodRuntime& pod, ContainerRuntime& container) {
       return;
     }
   }
+
   auto launch = [&](ContainerRuntime::Probe& probe) {
     if (!probe.state || probe.inflight.valid() || !probe.state->Due()) return;
     probe.inflight = std::async(std::launch::async, [spec = probe.spec, ip = pod.ip, context] {
@@ -578,6 +591,7 @@ void ProcessAgent::RunProbes(PodRuntime& pod, ContainerRuntime& container) {
     launch(startup);
     return;
   }
+
   auto& liveness = container.liveness();
   if (liveness.state && liveness.state->verdict() == ProbeOutcome::kFailure && !container.kill_at) {
     StopContainer(pod, container, std::chrono::seconds(GracePeriod(pod.pod)),

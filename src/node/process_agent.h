@@ -7,8 +7,9 @@
 //   - runs startup, liveness and readiness probes, which drive the Ready condition;
 //   - restarts exited containers by the pod's restartPolicy with kubelet's back-off, counts
 //     restarts, and reports an OOM kill as OOMKilled;
-//   - stops a pod marked for deletion: the container's stop signal to each process group, the
-//     grace period, then SIGKILL to whatever is left in the cgroup; then it deletes the pod;
+//   - stops a pod marked for deletion. It sends the container's stop signal to each process
+//     group, waits for the grace period, sends SIGKILL to whatever is left in the cgroup, and
+//     then deletes the pod;
 //   - keeps each container's output, one file per run, for `kubectl logs` (-f, --previous);
 //   - keeps volumes as directories under the data dir: emptyDir for the pod's life, PVC
 //     directories until the PVC is deleted.

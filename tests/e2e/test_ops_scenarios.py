@@ -3,7 +3,7 @@ test names the scenario, runs it with real processes and kubectl, and checks the
 KubeBlocks 0.9 documents, or xblocks' stated choice where the two differ (a DoNotTerminate
 cluster rejects the delete request itself).
 
-Scenario ids follow the KubeBlocks behaviour notes kept with the project: I1 Stop never
+Scenario ids follow the KubeBlocks behaviour notes kept with the project. I1 is Stop that never
 finishes, I2 Stop then Start hang, I3 Restart succeeds before pods restart, I4 second Restart
 succeeds at once, I5 ops stuck at N/N, I6 parallel ops, I7 finished VerticalScaling blocks the
 next ops, I8 fractional-byte quantities, I9 a failed pod blocks Restart, I11 DoNotTerminate,
@@ -98,7 +98,8 @@ def test_i1_stop_finishes_and_leaves_queue(server, ns):
     done = wait_phase(server, ns, "i1-stop", "Succeed")
     assert done["status"]["progress"] == "1/1"
     spec = cluster(server, ns)["spec"]["componentSpecs"][0]
-    assert spec["stop"] is True and spec["replicas"] == 1
+    assert spec["stop"] is True
+    assert spec["replicas"] == 1
     assert pods(server, ns) == []
     assert cluster(server, ns)["status"]["phase"] == "Stopped"
     assert all(entry["name"] != "i1-stop" for entry in queue(server, ns))
@@ -116,7 +117,8 @@ def test_i2_stop_then_start_queued(server, ns):
     assert started["status"]["progress"] == "1/1"
     wait_cluster(server, ns, "Running", name="xc")
     after = uids(server, ns)
-    assert list(after) == ["xc-xinference-0"] and after != first
+    assert list(after) == ["xc-xinference-0"]
+    assert after != first
     assert "stop" not in cluster(server, ns)["spec"]["componentSpecs"][0] or \
         cluster(server, ns)["spec"]["componentSpecs"][0]["stop"] is False
 
@@ -222,7 +224,8 @@ def test_i8_fractional_bytes_rejected_not_stuck(server, ns):
                                  "limits": {"cpu": "200m", "memory": "644245094400m"}}])
     failed = wait_phase(server, ns, "i8-vs", "Failed", timeout=30)
     validated = {c["type"]: c for c in failed["status"]["conditions"]}["Validated"]
-    assert validated["status"] == "False" and "whole number of bytes" in validated["message"], validated
+    assert validated["status"] == "False", validated
+    assert "whole number of bytes" in validated["message"], validated
     assert cluster(server, ns)["status"]["phase"] == "Running"
 
 

@@ -91,7 +91,8 @@ def test_tutorial_cluster_runs_real_processes_with_limits(process_server, ns):
     assert item["metadata"]["name"] == "mycluster-xinference-0"
     uid = item["metadata"]["uid"]
     ip = item["status"]["podIP"]
-    assert ip.startswith("127.") and not ip.startswith("127.0."), ip
+    assert ip.startswith("127."), ip
+    assert not ip.startswith("127.0."), ip
 
     pid = replica_pid(uid)
     assert pid is not None, f"no fixture process in the cgroup of pod {uid}"
