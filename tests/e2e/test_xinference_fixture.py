@@ -29,6 +29,7 @@ RECORDINGS = sorted(glob.glob(os.path.join(RECORDINGS_DIR, "*.json")))
 # Two loopback addresses, as two embedded replicas would use.
 HOSTS = ("127.0.0.1", "127.0.0.5")
 START_TIMEOUT_SECONDS = 20
+BIND_ATTEMPTS = 3
 REQUEST_TIMEOUT_SECONDS = 20
 
 EMBEDDING = {"model_name": "bge-small-en-v1.5", "model_type": "embedding", "model_uid": "smoke-emb"}
@@ -140,6 +141,10 @@ class Response:
         return self.data.decode("utf-8")
 
 
+class PortTaken(Exception):
+    """The fixture exited because another process bound its port first."""
+
+
 class FixtureProcess:
     """One running xinference_fixture.py, with its stdout and stderr captured in files."""
 
@@ -169,7 +174,11 @@ class FixtureProcess:
     def wait_ready(self, timeout=START_TIMEOUT_SECONDS):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"fixture exited early:\n{self.stderr()}"
+            if self.process.poll() == 1 and "error while attempting to bind" in self.stdout():
+                raise PortTaken(self.port)
+            assert self.process.poll() is None, (
+                f"fixture exited early with code {self.process.returncode}:\n"
+                f"stdout:\n{self.stdout()}\nstderr:\n{self.stderr()}")
             try:
                 if self.request("GET", "/status", timeout=2).status == 200:
                     return self
@@ -212,9 +221,19 @@ def start_fixture(tmp_path):
     processes = []
 
     def start(host="127.0.0.1", port=None, env=None, args=None, home=None, wait=True):
-        process = FixtureProcess(str(tmp_path), host, port or free_port(host), env, args, home)
-        processes.append(process)
-        return process.wait_ready() if wait else process
+        # Another process may bind a port from free_port() before the fixture does. Pick a new
+        # port in that case, unless the caller chose it.
+        for _ in range(BIND_ATTEMPTS):
+            process = FixtureProcess(str(tmp_path), host, port or free_port(host), env, args, home)
+            processes.append(process)
+            if not wait:
+                return process
+            try:
+                return process.wait_ready()
+            except PortTaken:
+                if port is not None:
+                    raise
+        raise AssertionError(f"no free port on {host} after {BIND_ATTEMPTS} attempts")
 
     yield start
     for process in processes:
@@ -343,6 +362,34 @@ def test_binds_only_given_host(start_fixture):
 
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((HOSTS[0], fixture.port), timeout=2).close()
+
+
+def test_bound_port_exits_1(start_fixture):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        fixture = start_fixture(port=holder.getsockname()[1], wait=False)
+
+        assert fixture.process.wait(timeout=START_TIMEOUT_SECONDS) == 1
+        assert "error while attempting to bind" in fixture.stdout()
+
+
+def test_start_retries_bound_port(start_fixture, monkeypatch):
+    # Regression: another process bound the port between free_port() and the fixture's bind,
+    # and the fixture exited with code 1.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        bound_port = holder.getsockname()[1]
+        picks = iter([bound_port])
+        original = free_port
+        monkeypatch.setattr(sys.modules[__name__], "free_port",
+                            lambda host: next(picks, None) or original(host))
+
+        fixture = start_fixture()
+
+        assert fixture.port != bound_port
+        assert fixture.request("GET", "/status").status == 200
 
 
 def test_ipv6_loopback_served(start_fixture):
