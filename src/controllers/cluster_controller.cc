@@ -5,10 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "api/json_fields.h"
 #include "apiserver/object_meta.h"
+#include "client/events.h"
 #include "common/time.h"
 #include "controllers/apply.h"
 #include "controllers/component_objects.h"
+#include "controllers/halt_recovery.h"
 #include "controllers/kubeblocks_names.h"
 #include "controllers/phases.h"
 
@@ -177,6 +180,48 @@ Status ClusterReconciler::UpdateStatus(const Json& cluster, const std::string& p
   auto written = client_.PatchStatus(res::kClusters, apiserver::Namespace(cluster), apiserver::Name(cluster),
                                      {{"status", status}});
   return written.ok() ? Status::Ok() : IgnoreNotFound(written.status());
+}
+
+Result<bool> ClusterReconciler::CheckHaltRecovery(const Json& cluster, const ReconcileContext& context) {
+  const std::string ns = apiserver::Namespace(cluster);
+  const client::ListOptions selector{std::string(kb::kInstanceLabel) + "=" + apiserver::Name(cluster), ""};
+  auto claims = client_.List(res::kPersistentVolumeClaims, ns, selector);
+  if (!claims.ok()) return claims.status();
+  if (claims->items.empty()) return true;
+  // Claims that this cluster's own InstanceSets made are not kept data. They show up here when
+  // the informer has not yet delivered the first status write.
+  auto instance_sets = client_.List(res::kInstanceSets, ns, selector);
+  if (!instance_sets.ok()) return instance_sets.status();
+  std::set<std::string> own_uids;
+  for (const Json& instance_set : instance_sets->items) own_uids.insert(apiserver::Uid(instance_set));
+  std::vector<Json> kept;
+  for (const Json& claim : claims->items) {
+    bool own = false;
+    for (const Json& ref : api::ArrayAt(claim, "metadata.ownerReferences")) {
+      own = own || own_uids.count(api::StringMemberOf(ref, "uid")) > 0;
+    }
+    if (!own) kept.push_back(claim);
+  }
+
+  auto failure = controllers::CheckHaltRecovery(cluster, kept);
+  if (!failure) return true;
+  context.Warn("halt recovery failed", {{"reason", failure->reason}, {"err", failure->message}});
+  const int64_t generation = cluster["metadata"].value("generation", 1);
+  Json conditions = Json::array();
+  for (const Json& condition : api::ArrayAt(cluster, "status.conditions")) {
+    if (api::StringMemberOf(condition, "type") != "HaltRecovery") conditions.push_back(condition);
+  }
+  conditions.push_back(Condition("HaltRecovery", false, failure->reason, failure->message, generation));
+  Json status = api::ObjectAt(cluster, "status");
+  status["conditions"] = MergeConditions(api::ArrayAt(cluster, "status.conditions"), conditions);
+  if (status != api::ObjectAt(cluster, "status")) {
+    auto written = client_.PatchStatus(res::kClusters, ns, apiserver::Name(cluster), {{"status", status}});
+    if (!written.ok()) return IgnoreNotFound(written.status()).ok() ? Result<bool>(false) : written.status();
+  }
+  static const SystemClock clock;
+  XB_RETURN_IF_ERROR(client::RecordEvent(client_, clock, cluster,
+                                         {"Warning", failure->reason, failure->message, "cluster-controller"}));
+  return false;
 }
 
 }  // namespace xblocks::controllers

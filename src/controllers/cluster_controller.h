@@ -6,6 +6,8 @@
 //     connection Secret;
 //   - status: each component's phase, the cluster phase from them, conditions and
 //     observedGeneration.
+// A cluster re-created while PVCs of an earlier one with its name remain goes on only when the
+// earlier spec, which Halt stored on them, matches (condition HaltRecovery).
 // Deletion follows spec.terminationPolicy. Every policy deletes the Components (and so the
 // workloads) and the cluster's OpsRequests. Halt keeps the PVCs, Secrets and ConfigMaps labelled
 // with the cluster, releasing the cluster's finalizer on them and their owner references to the
@@ -33,6 +35,10 @@ class ClusterReconciler : public Reconciler {
   ReconcileResult Reconcile(const Request& request, const ReconcileContext& context) override;
 
  private:
+  // Before the first reconcile: checks the PVCs that a Halt deletion of an earlier cluster with
+  // this name kept (see halt_recovery.h). Returns false, after writing condition HaltRecovery=False
+  // and a Warning Event, when the cluster must not go on.
+  Result<bool> CheckHaltRecovery(const Json& cluster, const ReconcileContext& context);
   // Returns the precheck failure message, or "" when the definitions are ready.
   std::string Precheck(const Json& cluster, Json& definition);
   Status ApplyComponents(const Json& cluster, const ReconcileContext& context);

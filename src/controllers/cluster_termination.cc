@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "api/json_fields.h"
 #include "apiserver/object_meta.h"
 #include "controllers/cluster_controller.h"
 #include "controllers/kubeblocks_names.h"
@@ -11,6 +12,9 @@ namespace xblocks::controllers {
 namespace {
 
 namespace res = client::resources;
+
+// How often a cluster whose Halt recovery failed checks the kept PVCs again.
+constexpr std::chrono::seconds kHaltRecoveryRecheck{10};
 
 Status IgnoreNotFound(const Status& status) {
   return status.code() == StatusCode::kNotFound ? Status::Ok() : status;
@@ -154,6 +158,14 @@ ReconcileResult ClusterReconciler::Reconcile(const Request& request, const Recon
   if (labelled != *cluster) {
     auto written = client_.Update(res::kClusters, labelled);
     return written.ok() ? ReconcileResult::Done() : ReconcileResult::Retry(written.status());
+  }
+
+  if (api::IntAt(*cluster, "status.observedGeneration", 0) == 0) {
+    auto recovered = CheckHaltRecovery(*cluster, context);
+    if (!recovered.ok()) return ReconcileResult::Retry(recovered.status());
+    // A failed check waits for a spec edit, which the watch delivers, or for the user to delete
+    // the kept PVCs, which no watch of this controller reports.
+    if (!*recovered) return ReconcileResult::RequeueAfter(kHaltRecoveryRecheck);
   }
 
   Json definition;

@@ -7,7 +7,8 @@ Scenario ids follow the KubeBlocks behaviour notes kept with the project. I1 is 
 finishes, I2 Stop then Start hang, I3 Restart succeeds before pods restart, I4 second Restart
 succeeds at once, I5 ops stuck at N/N, I6 parallel ops, I7 finished VerticalScaling blocks the
 next ops, I8 fractional-byte quantities, I9 a failed pod blocks Restart, I11 DoNotTerminate,
-I13 ops outlive their cluster, I16 invalid quantities at admission.
+I12 re-creating a cluster that Halt deleted, I13 ops outlive their cluster, I16 invalid quantities
+at admission.
 """
 
 import json
@@ -245,6 +246,15 @@ def test_i9_failed_pod_is_replaced_by_restart(server, ns):
     assert uids(server, ns)["xc-xinference-1"] != uid
 
 
+def delete_with_policy_delete(server, ns):
+    """Switch cluster xc to terminationPolicy Delete, delete it and check that nothing of it is left."""
+    kubectl_ok(server, "patch", "cluster", "xc", "-n", ns, "--type=merge", "-p",
+               '{"spec":{"terminationPolicy":"Delete"}}')
+    kubectl_ok(server, "delete", "cluster", "xc", "-n", ns)
+    leftovers = server.kubectl("1.33", "get", "all,secret,cm,pvc", "-l", "app.kubernetes.io/instance=xc", "-n", ns)
+    assert "No resources found" in leftovers.stderr, leftovers.stdout
+
+
 def test_i11_do_not_terminate_rejects_delete_until_policy_changes(server, ns):
     create_cluster(server, ns, policy="DoNotTerminate")
     result = server.kubectl("1.33", "delete", "cluster", "xc", "-n", ns, "--wait=false")
@@ -252,11 +262,85 @@ def test_i11_do_not_terminate_rejects_delete_until_policy_changes(server, ns):
     assert "DoNotTerminate" in result.stderr, result.stderr
     assert cluster(server, ns)["status"]["phase"] == "Running"
     assert "deletionTimestamp" not in cluster(server, ns)["metadata"]
-    kubectl_ok(server, "patch", "cluster", "xc", "-n", ns, "--type=merge", "-p",
-               '{"spec":{"terminationPolicy":"Delete"}}')
+    delete_with_policy_delete(server, ns)
+
+
+def halt_manifest(namespace, replicas):
+    manifest = yaml.safe_load(TUTORIAL_CLUSTER)
+    manifest["metadata"].update({"name": "xc", "namespace": namespace})
+    manifest["spec"]["terminationPolicy"] = "Halt"
+    component = manifest["spec"]["componentSpecs"][0]
+    component["replicas"] = replicas
+    component["resources"] = {"limits": {"cpu": "100m", "memory": "256Mi"},
+                              "requests": {"cpu": "100m", "memory": "256Mi"}}
+    component["volumeClaimTemplates"] = [
+        {"name": "data", "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
+    return yaml.safe_dump(manifest)
+
+
+def object_uid(server, namespace, kind, name):
+    return json.loads(kubectl_ok(server, "get", kind, name, "-n", namespace, "-o", "json"))["metadata"]["uid"]
+
+
+def halt_recovery_condition(server, namespace):
+    conditions = cluster(server, namespace).get("status", {}).get("conditions", [])
+    return next((c for c in conditions if c["type"] == "HaltRecovery"), None)
+
+
+def warning_reasons(server, namespace):
+    listed = json.loads(kubectl_ok(server, "get", "events", "-n", namespace, "-o", "json"))
+    return {e["reason"] for e in listed["items"]
+            if e["type"] == "Warning" and e["involvedObject"]["kind"] == "Cluster"}
+
+
+def test_i12_halt_recreate_checks_last_applied_spec(server, ns):
+    kubectl_ok(server, "apply", "-f", "-", input=halt_manifest(ns, replicas=1))
+    wait_cluster(server, ns, "Running", name="xc")
+    claim_uid = object_uid(server, ns, "pvc", "data-xc-xinference-0")
+    secret_uid = object_uid(server, ns, "secret", "xc-conn-credential")
     kubectl_ok(server, "delete", "cluster", "xc", "-n", ns)
-    leftovers = server.kubectl("1.33", "get", "all,secret,cm,pvc", "-l", "app.kubernetes.io/instance=xc", "-n", ns)
-    assert "No resources found" in leftovers.stderr, leftovers.stdout
+    claim = json.loads(kubectl_ok(server, "get", "pvc", "data-xc-xinference-0", "-n", ns, "-o", "json"))
+    assert "apps.kubeblocks.io/last-applied-cluster" in claim["metadata"]["annotations"]
+
+    # A different replica count does not match the kept volumes, so the cluster must not start.
+    kubectl_ok(server, "apply", "-f", "-", input=halt_manifest(ns, replicas=2))
+    wait_for(lambda: halt_recovery_condition(server, ns) is not None, timeout=30,
+             message="no HaltRecovery condition on the re-created cluster")
+    condition = halt_recovery_condition(server, ns)
+    assert condition["status"] == "False"
+    assert condition["reason"] == "HaltRecoveryFailed"
+    assert ("not equal to last applied cluster.spec.componentSpecs[xinference].replicas=1"
+            in condition["message"]), condition["message"]
+    assert "HaltRecoveryFailed" in warning_reasons(server, ns)
+    assert pods(server, ns) == []
+    described = kubectl_ok(server, "describe", "cluster", "xc", "-n", ns)
+    assert "HaltRecoveryFailed" in described
+
+    # The same spec as before takes the kept volume and Secret over.
+    kubectl_ok(server, "apply", "-f", "-", input=halt_manifest(ns, replicas=1))
+    wait_cluster(server, ns, "Running", name="xc")
+    assert object_uid(server, ns, "pvc", "data-xc-xinference-0") == claim_uid
+    assert object_uid(server, ns, "secret", "xc-conn-credential") == secret_uid
+    assert halt_recovery_condition(server, ns) is None
+    delete_with_policy_delete(server, ns)
+
+
+def test_i12_unannotated_claim_blocks_until_deleted(server, ns):
+    stray = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"name": "data-xc-xinference-0", "namespace": ns,
+                          "labels": {"app.kubernetes.io/instance": "xc"}},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    kubectl_ok(server, "apply", "-f", "-", input=yaml.safe_dump(stray))
+    kubectl_ok(server, "apply", "-f", "-", input=halt_manifest(ns, replicas=1))
+    wait_for(lambda: halt_recovery_condition(server, ns) is not None, timeout=30,
+             message="no HaltRecovery condition while an unannotated PVC exists")
+    condition = halt_recovery_condition(server, ns)
+    assert condition["reason"] == "UncleanedResources"
+    assert f"kubectl -n {ns} get pvc,secret,cm -l app.kubernetes.io/instance=xc" in condition["message"]
+    assert pods(server, ns) == []
+
+    kubectl_ok(server, "delete", "pvc", "data-xc-xinference-0", "-n", ns)
+    wait_cluster(server, ns, "Running", name="xc")
 
 
 def test_i13_ops_go_with_their_cluster(server, ns):
@@ -312,13 +396,18 @@ def test_cancel_vertical_scaling_restores_resources(server, ns):
     ("HorizontalScaling", {"horizontalScaling": [{"componentName": "xinference",
                                                   "scaleOut": {"replicaChanges": 1}}]}, "Running"),
     ("Stop", {}, "Stopped"),
-], ids=["restart", "vertical-scaling", "horizontal-scaling", "stop"])
+    ("Start", {}, "Running"),
+], ids=["restart", "vertical-scaling", "horizontal-scaling", "stop", "start"])
 def test_kill_9_during_operation_then_finish(tmp_path, type_, spec, final):
     server = Server(tmp_path, args=["--image-command", image_command_flag()])
     try:
         server.start()
         server.create_namespace("demo")
         create_cluster(server, "demo", replicas=2)
+        if type_ == "Start":
+            create_ops(server, "demo", "stop-first", "Stop")
+            wait_phase(server, "demo", "stop-first", "Succeed")
+            wait_cluster(server, "demo", "Stopped", name="xc")
         create_ops(server, "demo", "interrupted", type_, **spec)
         wait_for(lambda: phase(server, "demo", "interrupted") in ("Creating", "Running"), timeout=30)
         server.kill()
