@@ -86,6 +86,9 @@ std::vector<ResourceType> BuiltinKinds() {
   kinds.push_back(MakeBuiltin({rbac, "RoleBinding", "rolebindings", true, {}, {}, false,
                                {Column("Role"), Column("Age"), Column("Users", 1), Column("Groups", 1),
                                 Column("ServiceAccounts", 1)}}));
+  // Operator replicas elect their leader through a Lease, also when embedded mode serves the API.
+  kinds.push_back(MakeBuiltin({"coordination.k8s.io", "Lease", "leases", true, {}, {}, false,
+                               {Column("Holder"), Column("Age")}}));
   return kinds;
 }
 

@@ -130,6 +130,13 @@ BuiltinPrinter RoleBindingPrinter() {
           }};
 }
 
+BuiltinPrinter LeasePrinter() {
+  return {{NameColumn(), TextColumn("Holder", "The identity of the lease's current holder."), AgeColumn()},
+          [](const Json& o, TimePoint now) {
+            return Json::array({Name(o), StringAt(o, "spec.holderIdentity"), Age(o, now)});
+          }};
+}
+
 const BuiltinPrinter* FindBuiltinPrinter(std::string_view kind) {
   static const std::map<std::string, BuiltinPrinter, std::less<>> kPrinters = {
       {"Pod", PodPrinter()},
@@ -146,6 +153,7 @@ const BuiltinPrinter* FindBuiltinPrinter(std::string_view kind) {
       {"ClusterRole", RolePrinter()},
       {"RoleBinding", RoleBindingPrinter()},
       {"ClusterRoleBinding", RoleBindingPrinter()},
+      {"Lease", LeasePrinter()},
   };
   auto it = kPrinters.find(kind);
   return it == kPrinters.end() ? nullptr : &it->second;

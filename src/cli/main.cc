@@ -1,5 +1,6 @@
-// The xblocks command line: `xblocks server` runs embedded mode; `xblocks version` prints the
-// version. main() only parses flags and wires the server together.
+// The xblocks command line: `xblocks server` runs embedded mode, `xblocks operator` runs the
+// controllers against a Kubernetes cluster, `xblocks version` prints the version. main() only
+// parses flags and wires the parts together.
 #include <signal.h>
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "server/embedded_server.h"
+#include "server/operator.h"
 #include "common/log.h"
 
 namespace {
@@ -23,8 +25,26 @@ struct ServerFlags {
   std::string log_level = "info";
   std::string runtime = "process";
   int nodes = 1;
+  bool controllers = true;
   std::vector<std::string> image_commands;
 };
+
+struct OperatorFlags {
+  xblocks::server::OperatorOptions options;
+  std::string log_level = "info";
+};
+
+// Blocks SIGINT and SIGTERM in every thread started after this call, so that only the main
+// thread's sigwait or sigtimedwait receives them.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
 
 std::string DefaultDataDir() {
   const char* home = std::getenv("HOME");
@@ -56,19 +76,13 @@ int RunServer(const ServerFlags& flags) {
   options.runtime = flags.runtime;
   options.nodes = flags.nodes;
   options.image_commands = flags.image_commands;
+  options.kubeblocks_controllers = flags.controllers;
   if (std::string error = ParseListen(flags.listen, options.host, options.port); !error.empty()) {
     std::cerr << "error: " << error << "\n";
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
+  sigset_t signals = BlockStopSignals();
   auto server = xblocks::server::EmbeddedServer::Start(options);
   if (!server.ok()) {
     XB_LOG_ERROR("server failed to start", {{"err", server.status().message()}});
@@ -79,6 +93,29 @@ int RunServer(const ServerFlags& flags) {
   XB_LOG_INFO("stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   (*server)->Stop();
   return 0;
+}
+
+int RunOperator(const OperatorFlags& flags) {
+  xblocks::log::Init(spdlog::level::from_str(flags.log_level));
+  sigset_t signals = BlockStopSignals();
+  auto started = xblocks::server::Operator::Start(flags.options);
+  if (!started.ok()) {
+    XB_LOG_ERROR("operator failed to start", {{"err", started.status().message()}});
+    return 1;
+  }
+  std::unique_ptr<xblocks::server::Operator> op = std::move(*started);
+  const timespec poll = {0, 200 * 1000 * 1000};
+  while (!op->lost()) {
+    const int received = sigtimedwait(&signals, nullptr, &poll);
+    if (received == SIGINT || received == SIGTERM) {
+      XB_LOG_INFO("stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+      op->Stop();
+      return 0;
+    }
+  }
+  op->Stop();
+  XB_LOG_ERROR("exiting: this replica lost the leader lease", {});
+  return 1;
 }
 
 }  // namespace
@@ -109,6 +146,36 @@ int main(int argc, char** argv) {
                      "IMAGE=PROGRAM [ARGS]: the local command that runs IMAGE in the process runtime; repeatable. "
                      "Overrides the ClusterVersion annotation xblocks.io/local-commands");
 
+  server->add_option("--controllers", flags.controllers,
+                     "Run the KubeBlocks controllers; false serves the API and runs the node agent only, "
+                     "for an `xblocks operator` to drive")
+      ->capture_default_str();
+
+  OperatorFlags operator_flags;
+  xblocks::server::OperatorOptions& op = operator_flags.options;
+  CLI::App* operator_command =
+      app.add_subcommand("operator", "Run the controllers against a Kubernetes API server (operator mode)");
+  operator_command->add_option("--kubeconfig", op.kubeconfig,
+                               "Kubeconfig file (default: $KUBECONFIG, the pod's service account, then "
+                               "~/.kube/config)");
+  operator_command->add_option("--context", op.context, "Kubeconfig context (default: its current-context)");
+  operator_command->add_option("--leader-elect", op.leader_elect,
+                               "Elect one leader among replicas through a coordination.k8s.io Lease")
+      ->capture_default_str();
+  operator_command->add_option("--lease-namespace", op.lease_namespace,
+                               "Namespace of the Lease (default: the kubeconfig context's or the pod's)");
+  operator_command->add_option("--lease-name", op.lease_name, "Name of the Lease")->capture_default_str();
+  operator_command->add_option("--identity", op.identity, "This replica's holder identity (default HOST_PID)");
+  operator_command->add_option("--qps", op.qps, "Client-side request rate limit")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  operator_command->add_option("--burst", op.burst, "Client-side request burst")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  operator_command->add_option("--log-level", operator_flags.log_level, "Log level: trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
   CLI::App* version = app.add_subcommand("version", "Print the xblocks version");
 
   CLI11_PARSE(app, argc, argv);
@@ -116,5 +183,6 @@ int main(int argc, char** argv) {
     std::cout << "xblocks " << kVersion << "\n";
     return 0;
   }
+  if (operator_command->parsed()) return RunOperator(operator_flags);
   return RunServer(flags);
 }

@@ -44,6 +44,7 @@ inline const Resource kServiceAccounts{"", "v1", "serviceaccounts"};
 inline const Resource kPersistentVolumeClaims{"", "v1", "persistentvolumeclaims"};
 inline const Resource kEvents{"", "v1", "events"};
 inline const Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings"};
+inline const Resource kLeases{"coordination.k8s.io", "v1", "leases"};
 inline const Resource kClusters{"apps.kubeblocks.io", "v1alpha1", "clusters"};
 inline const Resource kClusterDefinitions{"apps.kubeblocks.io", "v1alpha1", "clusterdefinitions", false};
 inline const Resource kClusterVersions{"apps.kubeblocks.io", "v1alpha1", "clusterversions", false};

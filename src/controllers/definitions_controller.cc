@@ -11,7 +11,6 @@
 namespace xblocks::controllers {
 namespace {
 
-constexpr const char* kGroup = "apps.kubeblocks.io";
 constexpr const char* kCdFinalizer = "clusterdefinition.kubeblocks.io/finalizer";
 constexpr const char* kCvFinalizer = "clusterversion.kubeblocks.io/finalizer";
 constexpr const char* kCdLabel = "clusterdefinition.kubeblocks.io/name";
@@ -66,72 +65,73 @@ Json ClusterVersionStatus(const Json& cv, const Json& cd, const std::string& cd_
 
 }  // namespace
 
-bool DefinitionsController::Referenced(const std::string& plural, const std::string& key,
+namespace res = client::resources;
+
+bool DefinitionsController::Referenced(const client::Resource& resource, const std::string& key,
                                        const std::string& value) const {
-  const api::ResourceType* type = registry_.scheme().Find(kGroup, "v1alpha1", plural);
-  if (type == nullptr) return false;
-  auto listed = registry_.List(*type, "", {.label_selector = key + "=" + value});
-  return listed.ok() && !listed->items.empty();
+  auto listed = client_.List(resource, "", {key + "=" + value, ""});
+  return !listed.ok() || !listed->items.empty();
 }
 
-Status DefinitionsController::WriteStatus(const api::ResourceType& type, const Json& object, const Json& status) {
+Status DefinitionsController::WriteStatus(const client::Resource& resource, const Json& object, const Json& status) {
   Json current_status = object.value("status", Json::object());
   Json merged = current_status;
   merged.update(status);
   if (merged == current_status) return Status::Ok();
   Json updated = object;
   updated["status"] = merged;
-  auto written = registry_.Update(type, "", apiserver::Name(object), std::move(updated),
-                                  {.subresource = apiserver::Subresource::kStatus});
+  auto written = client_.UpdateStatus(resource, updated);
   if (!written.ok() && written.status().code() != StatusCode::kNotFound) return written.status();
   XB_LOG_INFO("definition status updated", {{"controller", "definitions"},
-                                            {"kind", type.kind},
+                                            {"kind", object.value("kind", "")},
                                             {"name", apiserver::Name(object)},
                                             {"phase", merged.value("phase", "")}});
   return Status::Ok();
 }
 
-Result<std::optional<Json>> DefinitionsController::WriteMeta(const api::ResourceType& type, Json object) {
+Result<std::optional<Json>> DefinitionsController::WriteMeta(const client::Resource& resource, Json object) {
   if (!object["metadata"].contains("finalizers")) object["metadata"]["finalizers"] = Json::array();
-  const std::string name = apiserver::Name(object);
-  auto written = registry_.Update(type, "", name, std::move(object),
-                                  {.field_validation = apiserver::FieldValidation::kIgnore});
-  if (written.ok()) return std::optional<Json>(std::move(written->object));
+  auto written = client_.Update(resource, object);
+  if (written.ok()) return std::optional<Json>(std::move(*written));
   if (written.status().code() == StatusCode::kNotFound) return std::optional<Json>();
   return written.status();
 }
 
-Status DefinitionsController::SyncClusterDefinition(const api::ResourceType& type, const Json& object) {
+Status DefinitionsController::SyncClusterDefinition(const Json& object) {
   const std::string name = apiserver::Name(object);
   if (apiserver::IsDeleting(object)) {
     if (!apiserver::HasFinalizer(object, kCdFinalizer)) return Status::Ok();
-    if (Referenced("clusters", kCdLabel, name) || Referenced("clusterversions", kCdLabel, name)) return Status::Ok();
+    if (Referenced(res::kClusters, kCdLabel, name) || Referenced(res::kClusterVersions, kCdLabel, name)) {
+      return Status::Ok();
+    }
     Json updated = object;
     apiserver::RemoveFinalizer(updated, kCdFinalizer);
-    return WriteMeta(type, std::move(updated)).status();
+    return WriteMeta(res::kClusterDefinitions, std::move(updated)).status();
   }
   // The status follows in the same pass, so a definition is Available after one pass.
   Json current = object;
   if (!apiserver::HasFinalizer(object, kCdFinalizer)) {
     apiserver::AddFinalizer(current, kCdFinalizer);
-    auto written = WriteMeta(type, std::move(current));
+    auto written = WriteMeta(res::kClusterDefinitions, std::move(current));
     if (!written.ok() || !written->has_value()) return written.status();
     current = std::move(**written);
   }
-  return WriteStatus(type, current,
+  return WriteStatus(res::kClusterDefinitions, current,
                      {{"phase", "Available"},
                       {"topologies", Topologies(object)},
                       {"serviceRefs", ""},
                       {"observedGeneration", current["metadata"].value("generation", 1)}});
 }
 
-Status DefinitionsController::SyncClusterVersion(const api::ResourceType& type, const Json& object) {
+Status DefinitionsController::SyncClusterVersion(const Json& object) {
   const std::string name = apiserver::Name(object);
   if (apiserver::IsDeleting(object)) {
-    if (!apiserver::HasFinalizer(object, kCvFinalizer) || Referenced("clusters", kCvLabel, name)) return Status::Ok();
+    if (!apiserver::HasFinalizer(object, kCvFinalizer) || Referenced(res::kClusters, kCvLabel, name)) {
+      return Status::Ok();
+    }
     Json updated = object;
     apiserver::RemoveFinalizer(updated, kCvFinalizer);
-    return WriteMeta(type, std::move(updated)).status();
+    return WriteMeta(res::kClusterVersions, std::move(updated)).status();
   }
   const std::string cd_name = object["spec"].value("clusterDefinitionRef", "");
   const bool labelled = object["metadata"].contains("labels") && object["metadata"]["labels"].value(kCdLabel, "") == cd_name;
@@ -139,27 +139,27 @@ Status DefinitionsController::SyncClusterVersion(const api::ResourceType& type, 
   if (!apiserver::HasFinalizer(object, kCvFinalizer) || !labelled) {
     apiserver::AddFinalizer(current, kCvFinalizer);
     current["metadata"]["labels"][kCdLabel] = cd_name;
-    auto written = WriteMeta(type, std::move(current));
+    auto written = WriteMeta(res::kClusterVersions, std::move(current));
     if (!written.ok() || !written->has_value()) return written.status();
     current = std::move(**written);
   }
-  const api::ResourceType* cd_type = registry_.scheme().Find(kGroup, "v1alpha1", "clusterdefinitions");
   Json cd = nullptr;
-  if (cd_type != nullptr) {
-    auto found = registry_.Get(*cd_type, "", cd_name);
-    if (found.ok()) cd = std::move(*found);
+  auto found = client_.Get(res::kClusterDefinitions, "", cd_name);
+  if (found.ok()) {
+    cd = std::move(*found);
+  } else if (found.status().code() != StatusCode::kNotFound) {
+    return found.status();
   }
-  return WriteStatus(type, current, ClusterVersionStatus(current, cd, cd_name));
+  return WriteStatus(res::kClusterVersions, current, ClusterVersionStatus(current, cd, cd_name));
 }
 
 Status DefinitionsController::Sync() {
   Status result = Status::Ok();
-  for (const char* plural : {"clusterdefinitions", "clusterversions"}) {
-    const api::ResourceType* type = registry_.scheme().Find(kGroup, "v1alpha1", plural);
-    if (type == nullptr) return Internal(fmt::format("the scheme has no {}.{} resource", plural, kGroup));
-    for (const Json& object : registry_.store().List(type->KeyPrefix()).items) {
-      Status status = type->plural == "clusterdefinitions" ? SyncClusterDefinition(*type, object)
-                                                           : SyncClusterVersion(*type, object);
+  for (const client::Resource* resource : {&res::kClusterDefinitions, &res::kClusterVersions}) {
+    auto listed = client_.List(*resource, "", {});
+    if (!listed.ok()) return listed.status();
+    for (const Json& object : listed->items) {
+      Status status = resource == &res::kClusterDefinitions ? SyncClusterDefinition(object) : SyncClusterVersion(object);
       if (!status.ok()) result = status;
     }
   }

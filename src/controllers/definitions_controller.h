@@ -11,27 +11,28 @@
 
 #include <optional>
 
-#include "apiserver/registry.h"
+#include "client/client.h"
 #include "controllers/controller.h"
 
 namespace xblocks::controllers {
 
 class DefinitionsController : public Controller {
  public:
-  explicit DefinitionsController(apiserver::Registry& registry) : registry_(registry) {}
+  explicit DefinitionsController(client::Client& client) : client_(client) {}
   std::string_view name() const override { return "definitions"; }
   Status Sync() override;
 
  private:
-  Status SyncClusterDefinition(const api::ResourceType& type, const Json& object);
-  Status SyncClusterVersion(const api::ResourceType& type, const Json& object);
-  // True when some object of `plural` (apps.kubeblocks.io) carries label `key`=`value`.
-  bool Referenced(const std::string& plural, const std::string& key, const std::string& value) const;
-  Status WriteStatus(const api::ResourceType& type, const Json& object, const Json& status);
+  Status SyncClusterDefinition(const Json& object);
+  Status SyncClusterVersion(const Json& object);
+  // True when some object of `resource` carries label `key`=`value`. A failed list counts as
+  // referenced, so a finalizer is never released on an error.
+  bool Referenced(const client::Resource& resource, const std::string& key, const std::string& value) const;
+  Status WriteStatus(const client::Resource& resource, const Json& object, const Json& status);
   // Writes the metadata of `object` and returns the stored object, or nullopt when it is gone.
-  Result<std::optional<Json>> WriteMeta(const api::ResourceType& type, Json object);
+  Result<std::optional<Json>> WriteMeta(const client::Resource& resource, Json object);
 
-  apiserver::Registry& registry_;
+  client::Client& client_;
 };
 
 }  // namespace xblocks::controllers

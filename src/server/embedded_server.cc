@@ -16,13 +16,7 @@
 #include "common/embedded_files.h"
 #include "common/log.h"
 #include "client/local_client.h"
-#include "controllers/cluster_controller.h"
-#include "controllers/component_controller.h"
 #include "controllers/controller_manager.h"
-#include "controllers/instance_set_controller.h"
-#include "controllers/ops_request_controller.h"
-#include "controllers/kubeblocks_names.h"
-#include "controllers/reconcile_controller.h"
 #include "controllers/definitions_controller.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace_controller.h"
@@ -32,6 +26,7 @@
 #include "node/process_agent.h"
 #include "node/scheduler.h"
 #include "node/simulated_agent.h"
+#include "server/kubeblocks_controllers.h"
 
 namespace xblocks::server {
 namespace {
@@ -91,74 +86,6 @@ Status InstallAddons(Registry& registry, const fs::path& data_dir) {
   }
   return WriteFileAtomic(data_dir / kAddonMarker, "xinference\n", 0644);
 }
-
-// Maps a pod to the Component that owns its InstanceSet, by the labels KubeBlocks puts on pods.
-controllers::MapFn PodToComponent() {
-  return [](const Json& pod) -> std::vector<controllers::Request> {
-    const Json& labels = pod["metadata"].value("labels", Json::object());
-    const std::string cluster = labels.value(controllers::kb::kInstanceLabel, "");
-    const std::string component = labels.value(controllers::kb::kComponentNameLabel, "");
-    if (cluster.empty() || component.empty()) return {};
-    return {{Namespace(pod), controllers::kb::ComponentName(cluster, component)}};
-  };
-}
-
-// The KubeBlocks controllers: Cluster -> Component -> InstanceSet -> Pods, and OpsRequests.
-struct KubeBlocksControllers {
-  explicit KubeBlocksControllers(client::Client& client, const Clock& clock)
-      : clusters(client, client::resources::kClusters),
-        components(client, client::resources::kComponents),
-        instance_sets(client, client::resources::kInstanceSets),
-        pods(client, client::resources::kPods),
-        ops_requests(client, client::resources::kOpsRequests),
-        cluster_reconciler(client, clusters, components),
-        component_reconciler(client, components, instance_sets, pods),
-        instance_set_reconciler(client, instance_sets, pods),
-        ops_request_reconciler(client, clock, pods),
-        cluster_controller(cluster_reconciler, clock, {.workers = 2}),
-        component_controller(component_reconciler, clock, {.workers = 2}),
-        instance_set_controller(instance_set_reconciler, clock, {.workers = 2}),
-        ops_request_controller(ops_request_reconciler, clock, {.workers = 2}) {
-    cluster_controller.Watches(clusters);
-    cluster_controller.Watches(components, controllers::OwnerMapper("Cluster"));
-    component_controller.Watches(components);
-    component_controller.Watches(instance_sets, controllers::OwnerMapper("Component"));
-    component_controller.Watches(pods, PodToComponent());
-    instance_set_controller.Watches(instance_sets);
-    instance_set_controller.Watches(pods, controllers::OwnerMapper("InstanceSet"));
-    ops_request_controller.Watches(ops_requests);
-  }
-
-  Status Start() {
-    for (auto* informer : {&clusters, &components, &instance_sets, &pods, &ops_requests}) informer->Start();
-    XB_RETURN_IF_ERROR(cluster_controller.Start());
-    XB_RETURN_IF_ERROR(component_controller.Start());
-    XB_RETURN_IF_ERROR(instance_set_controller.Start());
-    return ops_request_controller.Start();
-  }
-
-  void Stop() {
-    ops_request_controller.Stop();
-    instance_set_controller.Stop();
-    component_controller.Stop();
-    cluster_controller.Stop();
-    for (auto* informer : {&clusters, &components, &instance_sets, &pods, &ops_requests}) informer->Stop();
-  }
-
-  controllers::Informer clusters;
-  controllers::Informer components;
-  controllers::Informer instance_sets;
-  controllers::Informer pods;
-  controllers::Informer ops_requests;
-  controllers::ClusterReconciler cluster_reconciler;
-  controllers::ComponentReconciler component_reconciler;
-  controllers::InstanceSetReconciler instance_set_reconciler;
-  controllers::OpsRequestReconciler ops_request_reconciler;
-  controllers::ReconcileController cluster_controller;
-  controllers::ReconcileController component_controller;
-  controllers::ReconcileController instance_set_controller;
-  controllers::ReconcileController ops_request_controller;
-};
 
 // Registers the nodes of the node agent and returns their names.
 Result<std::set<std::string>> RegisterAgentNodes(client::Client& client, int count, bool simulated) {
@@ -259,8 +186,10 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
                                                                         controllers::ControllerManager::Options{});
   state->controllers->Add(std::make_unique<controllers::GarbageCollector>(*state->registry));
   state->controllers->Add(std::make_unique<controllers::NamespaceController>(*state->registry));
-  state->controllers->Add(std::make_unique<controllers::DefinitionsController>(*state->registry));
   state->client = std::make_unique<client::LocalClient>(*state->registry, "xblocks-controller");
+  if (options.kubeblocks_controllers) {
+    state->controllers->Add(std::make_unique<controllers::DefinitionsController>(*state->client));
+  }
   if (options.runtime == "simulated" || options.runtime == "process") {
     const bool simulated = options.runtime == "simulated";
     auto nodes = RegisterAgentNodes(*state->client, options.nodes, simulated);
@@ -288,8 +217,10 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
   }
   state->controllers->SyncAll();
   XB_RETURN_IF_ERROR(state->controllers->Start());
-  state->kubeblocks = std::make_unique<KubeBlocksControllers>(*state->client, state->clock);
-  XB_RETURN_IF_ERROR(state->kubeblocks->Start());
+  if (options.kubeblocks_controllers) {
+    state->kubeblocks = std::make_unique<KubeBlocksControllers>(*state->client, state->clock);
+    XB_RETURN_IF_ERROR(state->kubeblocks->Start());
+  }
 
   state->handler = std::make_unique<ApiHandler>(*state->registry, credentials->token);
   if (state->agent) state->handler->set_log_source(state->agent.get());

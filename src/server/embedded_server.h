@@ -21,6 +21,9 @@ class EmbeddedServer {
     // "none": no node agent, so pods stay Pending.
     std::string runtime = "process";
     int nodes = 1;  // nodes of the embedded node agent; more than 1 adds virtual nodes
+    // false serves the API, the garbage collector and the node agent only, for an
+    // `xblocks operator` that runs the KubeBlocks controllers against this server.
+    bool kubeblocks_controllers = true;
     // IMAGE=PROGRAM [ARGS] mappings for the process runtime (see node/container_plan.h).
     std::vector<std::string> image_commands;
   };

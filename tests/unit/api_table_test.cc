@@ -404,9 +404,17 @@ TEST(Table, RoleAndRoleBindingRows) {
 
 TEST(Table, BuiltinWithoutPrinterUsesCreatedAt) {
   Json object = {{"metadata", {{"name", "x"}, {"creationTimestamp", "2024-04-30T10:00:00+02:00"}}}};
-  Json table = ToTable(BuiltinType("Lease"), {object}, Options());
+  Json table = ToTable(BuiltinType("PodTemplate"), {object}, Options());
   EXPECT_EQ(ColumnNames(table), (std::vector<std::string>{"Name", "Created At"}));
   EXPECT_EQ(OnlyRow(table)["cells"], Json::array({"x", "2024-04-30T08:00:00Z"}));
+}
+
+TEST(Table, LeaseShowsHolder) {
+  Json object = {{"metadata", {{"name", "xblocks-operator"}, {"creationTimestamp", "2024-05-01T11:00:00Z"}}},
+                 {"spec", {{"holderIdentity", "host_42"}}}};
+  Json table = ToTable(BuiltinType("Lease"), {object}, Options());
+  EXPECT_EQ(ColumnNames(table), (std::vector<std::string>{"Name", "Holder", "Age"}));
+  EXPECT_EQ(OnlyRow(table)["cells"][1], "host_42");
 }
 
 TEST(Table, MalformedObjectsNeverThrow) {

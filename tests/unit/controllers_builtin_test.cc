@@ -1,6 +1,7 @@
 // The issue-free controllers of embedded mode, run pass by pass on the calling thread.
 #include "apiserver/object_meta.h"
 #include "apiserver_test_support.h"
+#include "client/local_client.h"
 #include "controllers/definitions_controller.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace_controller.h"
@@ -17,7 +18,8 @@ class ControllersTest : public RegistryFixture {
   void Converge() {
     controllers::GarbageCollector gc(*registry_);
     controllers::NamespaceController namespaces(*registry_);
-    controllers::DefinitionsController definitions(*registry_);
+    client::LocalClient client(*registry_, "test");
+    controllers::DefinitionsController definitions(client);
     for (int pass = 0; pass < 10; ++pass) {
       const int64_t before = store_->CurrentRevision();
       ASSERT_TRUE(gc.Sync().ok());
@@ -152,7 +154,8 @@ TEST_F(ControllersTest, DefinitionsAvailableAfterOnePass) {
   const auto& cvs = Type("apps.kubeblocks.io", "clusterversions");
   ASSERT_TRUE(registry_->Create(cds, "", Definition(), {}).ok());
   ASSERT_TRUE(registry_->Create(cvs, "", Version("v1", "xinference"), {}).ok());
-  controllers::DefinitionsController definitions(*registry_);
+  client::LocalClient client(*registry_, "test");
+  controllers::DefinitionsController definitions(client);
   ASSERT_TRUE(definitions.Sync().ok());
   auto cd = registry_->Get(cds, "", "xinference");
   ASSERT_TRUE(cd.ok());
