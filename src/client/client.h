@@ -81,9 +81,10 @@ struct WatchEvent {
   int64_t resource_version = 0;
 };
 
-// An open watch. Next() waits up to `timeout` for an event. It returns nullopt on timeout, and
-// kGone when the watch ended (the server closed it or the history was compacted); the caller
-// then lists again.
+// An open watch. Next() waits up to `timeout` for an event. It returns nullopt on timeout;
+// kTimeout when the server ended the watch normally, so the caller may watch again from the
+// last resourceVersion it saw; and kGone when that resourceVersion is too old or the watch was
+// closed otherwise, so the caller lists again.
 class WatchStream {
  public:
   virtual ~WatchStream() = default;

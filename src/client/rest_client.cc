@@ -348,8 +348,9 @@ class RestWatch : public WatchStream {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, timeout, [this] { return !events_.empty() || ended_; });
     if (events_.empty()) {
-      if (ended_) return Gone(fmt::format("watch {} ended: {}", description_, end_reason_));
-      return std::optional<WatchEvent>();
+      if (!ended_) return std::optional<WatchEvent>();
+      const std::string message = fmt::format("watch {} ended: {}", description_, end_reason_);
+      return ended_normally_ ? Status(StatusCode::kTimeout, message) : Gone(message);
     }
     Json line = std::move(events_.front());
     events_.pop_front();
@@ -416,13 +417,13 @@ class RestWatch : public WatchStream {
     std::function<void(beast::error_code, size_t)> on_read = [this, &on_read](beast::error_code error, size_t) {
       TakeBody();
       if (error || parser_->is_done()) {
-        Finish(error ? error.message() : "the server closed the watch");
+        Finish(error ? error.message() : "the server closed the watch", !error);
         return;
       }
       http::async_read_some(connection_->stream, connection_->buffer, *parser_, on_read);
     };
     if (parser_->is_done()) {
-      Finish("the server closed the watch");
+      Finish("the server closed the watch", true);
       return;
     }
     http::async_read_some(connection_->stream, connection_->buffer, *parser_, on_read);
@@ -433,13 +434,15 @@ class RestWatch : public WatchStream {
       connection_->io.restart();
     }
     connection_->io.run();
-    Finish("the watch was closed");
+    Finish("the watch was closed", false);
   }
 
-  void Finish(const std::string& reason) {
+  // `normally`: the server completed the response, as it does when timeoutSeconds passes.
+  void Finish(const std::string& reason, bool normally) {
     std::lock_guard lock(mu_);
     if (ended_) return;
     ended_ = true;
+    ended_normally_ = normally;
     end_reason_ = reason;
     cv_.notify_all();
   }
@@ -454,6 +457,7 @@ class RestWatch : public WatchStream {
   std::deque<Json> events_;  // guarded by mu_
   bool ended_ = false;       // guarded by mu_
   bool closing_ = false;     // guarded by mu_
+  bool ended_normally_ = false;  // guarded by mu_
   std::string end_reason_;   // guarded by mu_
 };
 

@@ -105,10 +105,13 @@ void Informer::Run() {
   std::chrono::milliseconds delay = options_.retry_initial;
   while (!Stopping()) {
     int64_t resource_version = 0;
-    const bool healthy = ListAndSync(resource_version) && WatchUntilEnd(resource_version);
-    if (healthy) {
-      delay = options_.retry_initial;
-      continue;
+    if (ListAndSync(resource_version)) {
+      WatchEnd end = WatchEnd::kResume;
+      while (end == WatchEnd::kResume && !Stopping()) end = WatchUntilEnd(resource_version);
+      if (end != WatchEnd::kFailed) {
+        delay = options_.retry_initial;
+        continue;
+      }
     }
     // Back off so a failing server is not listed in a tight loop.
     if (!SleepUnlessStopped(delay)) return;
@@ -160,15 +163,15 @@ std::vector<Informer::Delta> Informer::ReplaceCacheLocked(std::map<std::string, 
   return deltas;
 }
 
-bool Informer::WatchUntilEnd(int64_t resource_version) {
+Informer::WatchEnd Informer::WatchUntilEnd(int64_t& resource_version) {
   auto stream = client_.Watch(resource_, ns_, resource_version, list_options_);
   if (!stream.ok()) {
     if (stream.status().code() == StatusCode::kGone) {
       LogLimited(relist_log_, spdlog::level::info, "informer watch expired, listing again", stream.status());
-    } else {
-      LogLimited(failure_log_, spdlog::level::warn, "informer watch failed, listing again", stream.status());
+      return WatchEnd::kRelist;
     }
-    return false;
+    LogLimited(failure_log_, spdlog::level::warn, "informer watch failed, listing again", stream.status());
+    return WatchEnd::kFailed;
   }
 
   const auto started = std::chrono::steady_clock::now();
@@ -176,20 +179,24 @@ bool Informer::WatchUntilEnd(int64_t resource_version) {
   while (!Stopping()) {
     auto next = (*stream)->Next(options_.poll);
     if (!next.ok()) {
-      if (next.status().code() == StatusCode::kGone) {
+      const StatusCode code = next.status().code();
+      if (code == StatusCode::kTimeout && resource_version > 0) return WatchEnd::kResume;
+      if (code == StatusCode::kGone || code == StatusCode::kTimeout) {
         LogLimited(relist_log_, spdlog::level::info, "informer watch ended, listing again", next.status());
       } else {
         LogLimited(failure_log_, spdlog::level::warn, "informer watch failed, listing again", next.status());
       }
       // A watch that worked for a while is healthy even if it ends without events, e.g. an
       // idle stream closed by the server's timeout.
-      return delivered || std::chrono::steady_clock::now() - started >= options_.retry_max;
+      const bool healthy = delivered || std::chrono::steady_clock::now() - started >= options_.retry_max;
+      return healthy ? WatchEnd::kRelist : WatchEnd::kFailed;
     }
     if (!next->has_value()) continue;
+    resource_version = std::max(resource_version, (*next)->resource_version);
     ApplyEvent(**next);
     delivered = true;
   }
-  return true;
+  return WatchEnd::kRelist;
 }
 
 void Informer::ApplyEvent(const client::WatchEvent& event) {

@@ -107,9 +107,12 @@ class Informer {
   void Run();
   // Lists and applies the differences to the cache and handlers. False when the list failed.
   bool ListAndSync(int64_t& resource_version);
-  // Watches from `resource_version` until the stream ends or Stop(). Returns whether the watch
-  // delivered any event, which resets the retry delay.
-  bool WatchUntilEnd(int64_t resource_version);
+  enum class WatchEnd { kResume, kRelist, kFailed };
+  // Watches from `resource_version` until the stream ends or Stop(), and advances
+  // `resource_version` past every event and bookmark. kResume: the server ended the watch
+  // normally, so a new one may start from `resource_version`. kRelist: the watch expired or
+  // ended after it worked for a while. kFailed: it failed at once, so the caller backs off.
+  WatchEnd WatchUntilEnd(int64_t& resource_version);
   // Applies one watch event to the cache and handlers.
   void ApplyEvent(const client::WatchEvent& event);
   // Replaces the cache with `objects` and returns the differences. Needs delivery_mu_.

@@ -9,6 +9,7 @@
 
 #include "client/rest_client.h"
 #include "client/rest_config.h"
+#include "controllers/informer.h"
 #include "common/base64.h"
 #include "server/embedded_server.h"
 
@@ -188,7 +189,7 @@ TEST_F(RestClientTest, WatchDeliversChangesInOrder) {
   EXPECT_LT(added->resource_version, modified->resource_version);
 }
 
-TEST_F(RestClientTest, WatchEndedByServerIsGone) {
+TEST_F(RestClientTest, WatchEndedByServerIsTimeout) {
   auto created = RestClient::Create(config_, {.watch_timeout = std::chrono::seconds(1)});
   ASSERT_TRUE(created.ok());
   auto watch = (*created)->Watch(res::kConfigMaps, "default", 0, {});
@@ -200,7 +201,28 @@ TEST_F(RestClientTest, WatchEndedByServerIsGone) {
     if (!event.ok()) ended = event.status();
   }
 
-  EXPECT_EQ(ended.code(), StatusCode::kGone) << ended.message();
+  EXPECT_EQ(ended.code(), StatusCode::kTimeout) << ended.message();
+}
+
+TEST_F(RestClientTest, InformerResumesWatchWithoutListing) {
+  auto created = RestClient::Create(config_, {.watch_timeout = std::chrono::seconds(1)});
+  ASSERT_TRUE(created.ok());
+  controllers::Informer informer(**created, res::kConfigMaps, "default");
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(5)));
+
+  // Three watches end by the server's timeout meanwhile; each resumes where the last ended.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  ASSERT_TRUE(client_->Create(res::kConfigMaps, ConfigMap("after-resume")).ok());
+  std::optional<Json> seen;
+  for (int i = 0; i < 50 && !seen; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    seen = informer.Get("default", "after-resume");
+  }
+  informer.Stop();
+
+  EXPECT_TRUE(seen.has_value());
+  EXPECT_EQ(informer.list_count(), 1);
 }
 
 TEST_F(RestClientTest, WatchOfUnknownResourceFails) {
