@@ -46,4 +46,10 @@ Result<Json> ParseYamlOrJson(std::string_view text);
 // and for an empty body. Duplicate object keys keep the last value.
 Result<Json> ParseJsonBody(std::string_view body);
 
+// Writes `value` as one YAML document in block style, as kubectl -o yaml lays it out. Every string
+// is double-quoted with JSON escapes, so no string reads back as a number or a boolean; keys are
+// plain when they are made of letters, digits and "._/-" only. Empty objects and arrays print as
+// {} and []. ParseYamlOrJson reads the output back to an equal value.
+std::string EmitYaml(const Json& value);
+
 }  // namespace xblocks::api

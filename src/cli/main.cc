@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "server/embedded_server.h"
+#include "server/manifests.h"
 #include "server/operator.h"
 #include "common/log.h"
 
@@ -176,6 +177,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
 
+  xblocks::server::ManifestOptions manifest_options;
+  CLI::App* manifests = app.add_subcommand(
+      "manifests", "Print the YAML that installs operator mode: xblocks manifests | kubectl apply -f -");
+  manifests->add_option("--namespace", manifest_options.ns, "Namespace of the operator")->capture_default_str();
+  manifests->add_option("--image", manifest_options.image, "Container image of the operator")
+      ->capture_default_str();
+  manifests->add_option("--replicas", manifest_options.replicas, "Operator replicas; one leads at a time")
+      ->check(CLI::Range(1, 10))
+      ->capture_default_str();
+  manifests->add_option("--crds", manifest_options.crds, "Include the CRDs")->capture_default_str();
+  manifests->add_option("--operator", manifest_options.operator_objects,
+                        "Include the namespace, RBAC, Deployment and admission policy")
+      ->capture_default_str();
+  manifests->add_option("--addons", manifest_options.addons,
+                        "Include the Xinference ClusterDefinition and ClusterVersions")
+      ->capture_default_str();
+
   CLI::App* version = app.add_subcommand("version", "Print the xblocks version");
 
   CLI11_PARSE(app, argc, argv);
@@ -184,5 +202,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (operator_command->parsed()) return RunOperator(operator_flags);
+  if (manifests->parsed()) {
+    auto rendered = xblocks::server::RenderManifests(manifest_options);
+    if (!rendered.ok()) {
+      std::cerr << "error: " << rendered.status().message() << "\n";
+      return 1;
+    }
+    std::cout << *rendered;
+    return 0;
+  }
   return RunServer(flags);
 }

@@ -274,3 +274,39 @@ TEST(JsonBody, RejectsInvalidUtf8AndHugeNumbers) {
 
 }  // namespace
 }  // namespace xblocks::api
+
+namespace xblocks::api {
+namespace {
+
+TEST(EmitYaml, RoundTripsEveryShape) {
+  const Json value = Json::parse(R"json({
+    "apiVersion": "v1", "kind": "ConfigMap",
+    "metadata": {"name": "x", "labels": {"app.kubernetes.io/name": "xblocks"}, "annotations": {}},
+    "data": {"true": "false", "123": "456", "multi": "line one\nline two\t\"quoted\"", "": "empty key",
+             "null": null, "yes": "no", "-dash": "x", "spaced key": "v", "unicode": "模型"},
+    "numbers": [1, -2, 3.5, 0, 1e20], "flags": [true, false],
+    "nested": [[1, [2, []]], {}, [], {"a": [{"b": {"c": [1]}}, {"d": 2, "e": [3]}]}],
+    "empty": {"object": {}, "array": []}})json");
+
+  const std::string text = EmitYaml(value);
+  auto parsed = ParseYamlOrJson(text);
+
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
+  EXPECT_EQ(*parsed, value) << text;
+}
+
+TEST(EmitYaml, LaysOutBlocksLikeKubectl) {
+  const Json value = {{"kind", "Role"},
+                      {"rules", {{{"apiGroups", {""}}, {"resources", {"pods", "events"}}}}}};
+  EXPECT_EQ(EmitYaml(value),
+            "kind: \"Role\"\n"
+            "rules:\n"
+            "- apiGroups:\n"
+            "  - \"\"\n"
+            "  resources:\n"
+            "  - \"pods\"\n"
+            "  - \"events\"\n");
+}
+
+}  // namespace
+}  // namespace xblocks::api
