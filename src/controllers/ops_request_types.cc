@@ -217,6 +217,39 @@ std::vector<std::string> TargetComponents(const Json& ops, const Json& cluster) 
   return names;
 }
 
+// Fields of KubeBlocks 0.9 that select instance templates or single pods. xblocks scales whole
+// components only, so an entry that sets one fails validation instead of being half applied.
+std::string UnsupportedField(const std::string& type, const Json& entry, const std::string& component) {
+  struct Field {
+    const char* type;
+    const char* parent;  // "" for the entry itself
+    const char* name;
+  };
+  static constexpr Field kFields[] = {
+      {"VerticalScaling", "", "instances"},
+      {"VerticalScaling", "", "claims"},
+      {"HorizontalScaling", "", "shards"},
+      {"HorizontalScaling", "", "instances"},
+      {"HorizontalScaling", "scaleIn", "instances"},
+      {"HorizontalScaling", "scaleIn", "onlineInstancesToOffline"},
+      {"HorizontalScaling", "scaleOut", "instances"},
+      {"HorizontalScaling", "scaleOut", "newInstances"},
+      {"HorizontalScaling", "scaleOut", "offlineInstancesToOnline"},
+  };
+  for (const Field& field : kFields) {
+    if (type != field.type) continue;
+    const Json& parent = *field.parent == '\0' ? entry : api::MemberOf(entry, field.parent);
+    const Json& value = api::MemberOf(parent, field.name);
+    if (value.is_null() || (value.is_structured() && value.empty())) continue;
+    const std::string path = *field.parent == '\0' ? field.name : fmt::format("{}.{}", field.parent, field.name);
+    return fmt::format(
+        "spec.{}[{}].{} is not supported: xblocks scales whole components, adding and removing pods from the "
+        "highest ordinal; remove the field{}",
+        TypeField(type), component, path, type == "HorizontalScaling" ? " and use replicaChanges" : "");
+  }
+  return "";
+}
+
 std::string Validate(const Json& ops, const Json& cluster) {
   const std::string type = api::StringMemberOf(api::MemberOf(ops, "spec"), "type");
   const char* field = TypeField(type);
@@ -232,7 +265,8 @@ std::string Validate(const Json& ops, const Json& cluster) {
   for (const auto& entry : TypeList(ops)) {
     const std::string name = api::StringMemberOf(entry, "componentName");
     const Json& component = *FindComponent(cluster, name);
-    std::string error;
+    std::string error = UnsupportedField(type, entry, name);
+    if (!error.empty()) return error;
     if (type == "VerticalScaling") error = ValidateResources(entry, component);
     if (type == "HorizontalScaling") error = ValidateHorizontal(entry, component, name);
     if (!error.empty()) return error;

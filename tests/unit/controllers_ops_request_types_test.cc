@@ -88,6 +88,32 @@ TEST(OpsValidate, HorizontalScaling) {
             std::string::npos);
 }
 
+TEST(OpsValidate, InstanceSelectionRejected) {
+  auto scale = [](const Json& entry) {
+    Json item = entry;
+    item["componentName"] = "xinference";
+    return Ops("HorizontalScaling", {{"horizontalScaling", {item}}});
+  };
+  const std::string offline = Validate(
+      scale({{"scaleIn", {{"replicaChanges", 1}, {"onlineInstancesToOffline", {"mycluster-xinference-0"}}}}}),
+      Cluster(2));
+  EXPECT_NE(offline.find("spec.horizontalScaling[xinference].scaleIn.onlineInstancesToOffline is not supported"),
+            std::string::npos)
+      << offline;
+  EXPECT_NE(offline.find("use replicaChanges"), std::string::npos) << offline;
+  EXPECT_NE(Validate(scale({{"shards", 2}}), Cluster()).find("shards is not supported"), std::string::npos);
+  EXPECT_NE(Validate(scale({{"scaleOut", {{"replicaChanges", 1}, {"newInstances", {{{"name", "gpu"}}}}}}}), Cluster())
+                .find("scaleOut.newInstances"),
+            std::string::npos);
+
+  Json vertical = VerticalScaling({{"cpu", "2"}}, {{"cpu", "2"}});
+  vertical["spec"]["verticalScaling"][0]["instances"] = {{{"name", "gpu"}}};
+  EXPECT_NE(Validate(vertical, Cluster()).find("spec.verticalScaling[xinference].instances is not supported"),
+            std::string::npos);
+  // Empty lists, as some tools write them, select nothing and pass.
+  EXPECT_EQ(Validate(scale({{"scaleOut", {{"replicaChanges", 1}, {"newInstances", Json::array()}}}}), Cluster()), "");
+}
+
 TEST(OpsApply, VerticalScalingKeepsUnnamedKeys) {
   Json ops = VerticalScaling({{"cpu", "2"}, {"memory", "2Gi"}}, {{"cpu", "2"}, {"memory", "4Gi"}});
   ops["status"]["lastConfiguration"] = LastConfiguration(ops, Cluster());
