@@ -1,7 +1,14 @@
 // Empties a namespace that is being deleted: deletes every namespaced object in it, waits until
 // all are gone (objects with finalizers wait for their controllers), then clears the namespace's
-// `kubernetes` finalizer so the Namespace itself is removed.
+// `kubernetes` finalizer so the Namespace itself is removed. While content remains, the
+// namespace's status.conditions say why, as kube-controller-manager writes them: the deletes that
+// failed (NamespaceDeletionContentFailure, e.g. a DoNotTerminate Cluster), what remains
+// (NamespaceContentRemaining) and the finalizers it waits for (NamespaceFinalizersRemaining).
 #pragma once
+
+#include <map>
+#include <string>
+#include <vector>
 
 #include "apiserver/registry.h"
 #include "controllers/controller.h"
@@ -15,8 +22,18 @@ class NamespaceController : public Controller {
   Status Sync() override;
 
  private:
-  // Deletes what is left in `ns`; returns how many objects remain.
-  Result<size_t> DeleteContent(const std::string& ns);
+  // What a deletion pass left in a namespace.
+  struct Remaining {
+    std::map<std::string, int> resources;   // "clusters.apps.kubeblocks.io" -> objects left
+    std::map<std::string, int> finalizers;  // finalizer -> objects that carry it
+    std::vector<std::string> errors;        // deletes that failed, with the reason
+    bool empty() const { return resources.empty(); }
+  };
+
+  // Deletes what is left in `ns` and reports what remains.
+  Result<Remaining> DeleteContent(const std::string& ns);
+  // Writes the deletion conditions of `remaining` to the namespace's status.
+  Status WriteConditions(const api::ResourceType& type, const Json& ns_object, const Remaining& remaining);
   Status Finalize(const api::ResourceType& type, const Json& ns_object);
 
   apiserver::Registry& registry_;

@@ -265,6 +265,36 @@ def test_i11_do_not_terminate_rejects_delete_until_policy_changes(server, ns):
     delete_with_policy_delete(server, ns)
 
 
+def namespace_conditions(server, namespace):
+    result = server.kubectl("1.33", "get", "namespace", namespace, "-o", "json")
+    if result.returncode != 0:
+        return None
+    return {c["type"]: c for c in json.loads(result.stdout).get("status", {}).get("conditions", [])}
+
+
+def test_do_not_terminate_cluster_holds_namespace_and_says_why(server):
+    server.create_namespace("held")
+    create_cluster(server, "held", policy="DoNotTerminate")
+    kubectl_ok(server, "delete", "namespace", "held", "--wait=false")
+    wait_for(lambda: (namespace_conditions(server, "held") or {}).get("NamespaceDeletionContentFailure"),
+             timeout=30, message="the terminating namespace did not say why it stays")
+    conditions = namespace_conditions(server, "held")
+    failure = conditions["NamespaceDeletionContentFailure"]
+    remaining = conditions["NamespaceContentRemaining"]
+
+    assert failure["status"] == "True"
+    assert failure["reason"] == "ContentDeletionFailed"
+    assert "DoNotTerminate" in failure["message"], failure["message"]
+    assert remaining["status"] == "True"
+    assert "clusters.apps.kubeblocks.io has 1 resource instances" in remaining["message"], remaining["message"]
+    assert "ContentDeletionFailed" in kubectl_ok(server, "describe", "namespace", "held")
+
+    kubectl_ok(server, "patch", "cluster", "xc", "-n", "held", "--type=merge", "-p",
+               '{"spec":{"terminationPolicy":"Delete"}}')
+    wait_for(lambda: namespace_conditions(server, "held") is None, timeout=RUNNING_TIMEOUT,
+             message="the namespace stayed after the cluster's policy changed to Delete")
+
+
 def halt_manifest(namespace, replicas):
     manifest = yaml.safe_load(TUTORIAL_CLUSTER)
     manifest["metadata"].update({"name": "xc", "namespace": namespace})
