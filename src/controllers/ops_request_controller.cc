@@ -23,6 +23,8 @@ constexpr milliseconds kPollActive{500};
 constexpr milliseconds kPollQueued{1000};
 constexpr size_t kMaxQueue = 20;
 constexpr char kComponentName[] = "ops-request-controller";
+// On an OpsRequest: when it reached the head of its cluster's queue after waiting there.
+constexpr char kQueueEndTimeAnnotation[] = "kubeblocks.io/queue-end-time";
 
 int64_t IntAt(const Json& object, const char* key, int64_t fallback = 0) {
   if (!object.is_object()) return fallback;
@@ -385,6 +387,7 @@ ReconcileResult OpsRun::Pending() {
   // Join the queue; wait while an earlier operation of the cluster is still there.
   bool in_queue = false;
   bool queue_full = false;
+  bool left_queue = false;
   Status enqueued = UpdateCluster([&](Json& cluster) {
     Json queue = ReadQueue(cluster);
     size_t index = queue.size();
@@ -400,6 +403,7 @@ ReconcileResult OpsRun::Pending() {
       queue.push_back({{"name", name_}, {"type", type_}, {"inQueue", !queue.empty()}});
     } else if (queue[index].value("inQueue", false) && index == 0) {
       queue[index]["inQueue"] = false;  // the operations ahead finished
+      left_queue = true;
     }
     for (const auto& entry : queue) {
       if (api::StringMemberOf(entry, "name") == name_) in_queue = entry.value("inQueue", false);
@@ -407,6 +411,15 @@ ReconcileResult OpsRun::Pending() {
     return SetQueue(cluster, queue);
   });
   if (!enqueued.ok()) return ReconcileResult::Retry(enqueued);
+  if (left_queue) {
+    // preConditionDeadlineSeconds counts from here for an operation that waited in the queue.
+    const Json stamp = {{"metadata", {{"annotations", {{kQueueEndTimeAnnotation, FormatRfc3339(clock_.Now())}}}}}};
+    auto stamped = client_.Patch(res::kOpsRequests, ns_, name_, client::PatchType::kMerge, stamp);
+    if (!stamped.ok()) return ReconcileResult::Retry(stamped.status());
+    // Only the annotation changed; `spec` above still refers to ops_, so keep the object.
+    ops_["metadata"]["annotations"] = (*stamped)["metadata"]["annotations"];
+    ops_["metadata"]["resourceVersion"] = (*stamped)["metadata"]["resourceVersion"];
+  }
   if (queue_full) {
     return Fail("Validated", "ValidateFailed",
                 fmt::format("The opsRequest queue is limited to a size of {}; wait for the queued operations of "
@@ -420,9 +433,12 @@ ReconcileResult OpsRun::Pending() {
   }
   const std::string cluster_phase = api::StringMemberOf(cluster_.value("status", Json::object()), "phase");
   if (!force && !ops::AllowedInPhase(type_, cluster_phase)) {
-    const int64_t deadline = IntAt(spec, "preConditionDeadlineSeconds");
-    auto created = ParseRfc3339(api::StringMemberOf(ops_["metadata"], "creationTimestamp"));
-    if (deadline > 0 && created && clock_.Now() < *created + seconds(deadline)) {
+    const int64_t deadline = IntAt(ops_["spec"], "preConditionDeadlineSeconds");
+    // The deadline counts from when the operation left the queue, or from its creation.
+    std::string since = api::StringMemberOf(api::ObjectAt(ops_, "metadata.annotations"), kQueueEndTimeAnnotation);
+    if (since.empty()) since = api::StringMemberOf(ops_["metadata"], "creationTimestamp");
+    auto started_waiting = ParseRfc3339(since);
+    if (deadline > 0 && started_waiting && clock_.Now() < *started_waiting + seconds(deadline)) {
       return ReconcileResult::RequeueAfter(kPollQueued);
     }
     return Fail("Validated", "ValidateFailed",

@@ -202,6 +202,25 @@ def test_i6_failed_head_cancels_queued(server, ns):
     assert queue(server, ns) == []
 
 
+def test_precondition_deadline_counts_from_leaving_the_queue(server, ns):
+    create_cluster(server, ns)
+    # The head asks for more CPU than the node has, so its pod stays Pending until it times out.
+    create_ops(server, ns, "stuck-head", "VerticalScaling", timeoutSeconds=25,
+               verticalScaling=[{"componentName": "xinference", "requests": {"cpu": "64"},
+                                 "limits": {"cpu": "64"}}])
+    create_ops(server, ns, "behind", "Restart", preConditionDeadlineSeconds=20, **RESTART)
+    wait_phase(server, ns, "stuck-head", "Aborted", timeout=60)
+    # Longer than its deadline has passed since "behind" was created, but it just left the queue.
+    kubectl_ok(server, "patch", "cluster", "xc", "-n", ns, "--type", "json", "-p",
+               '[{"op":"replace","path":"/spec/componentSpecs/0/resources",'
+               '"value":{"limits":{"cpu":"100m","memory":"256Mi"},"requests":{"cpu":"100m","memory":"256Mi"}}}]')
+
+    done = wait_phase(server, ns, "behind", "Succeed")
+
+    assert "kubeblocks.io/queue-end-time" in done["metadata"].get("annotations", {})
+    assert done["status"]["progress"] == "1/1"
+
+
 def test_i7_finished_vs_lets_hs_run(server, ns):
     create_cluster(server, ns)
     create_ops(server, ns, "i7-vs", "VerticalScaling",
