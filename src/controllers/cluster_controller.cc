@@ -179,7 +179,36 @@ Status ClusterReconciler::UpdateStatus(const Json& cluster, const std::string& p
   if (status == old_status) return Status::Ok();
   auto written = client_.PatchStatus(res::kClusters, apiserver::Namespace(cluster), apiserver::Name(cluster),
                                      {{"status", status}});
-  return written.ok() ? Status::Ok() : IgnoreNotFound(written.status());
+  if (!written.ok()) return IgnoreNotFound(written.status());
+  return RecordTransitions(*written, old_status, status);
+}
+
+Status ClusterReconciler::RecordTransitions(const Json& cluster, const Json& old_status, const Json& status) {
+  std::vector<client::EventSpec> events;
+  // One event per component phase change, as KubeBlocks' ComponentPhaseTransition.
+  const Json& old_components = api::MemberOf(old_status, "components");
+  for (const auto& [name, component] : api::ObjectAt(status, "components").items()) {
+    const std::string phase = api::StringMemberOf(component, "phase");
+    if (phase.empty() || phase == api::StringMemberOf(api::MemberOf(old_components, name), "phase")) continue;
+    const bool bad = phase == "Failed" || phase == "Abnormal";
+    events.push_back({bad ? "Warning" : "Normal", "ComponentPhaseTransition",
+                      fmt::format("component {} is {}", name, phase), "cluster-controller"});
+  }
+  // One event per condition whose status or reason changed, with the condition's reason.
+  for (const Json& condition : api::ArrayAt(status, "conditions")) {
+    bool changed = true;
+    for (const Json& old : api::ArrayAt(old_status, "conditions")) {
+      if (api::StringMemberOf(old, "type") != api::StringMemberOf(condition, "type")) continue;
+      changed = api::StringMemberOf(old, "status") != api::StringMemberOf(condition, "status") ||
+                api::StringMemberOf(old, "reason") != api::StringMemberOf(condition, "reason");
+    }
+    if (!changed) continue;
+    const bool ok = api::StringMemberOf(condition, "status") == "True";
+    events.push_back({ok ? "Normal" : "Warning", api::StringMemberOf(condition, "reason"),
+                      api::StringMemberOf(condition, "message"), "cluster-controller"});
+  }
+  for (const auto& event : events) XB_RETURN_IF_ERROR(client::RecordEvent(client_, clock_, cluster, event));
+  return Status::Ok();
 }
 
 Result<bool> ClusterReconciler::CheckHaltRecovery(const Json& cluster, const ReconcileContext& context) {
@@ -218,8 +247,7 @@ Result<bool> ClusterReconciler::CheckHaltRecovery(const Json& cluster, const Rec
     auto written = client_.PatchStatus(res::kClusters, ns, apiserver::Name(cluster), {{"status", status}});
     if (!written.ok()) return IgnoreNotFound(written.status()).ok() ? Result<bool>(false) : written.status();
   }
-  static const SystemClock clock;
-  XB_RETURN_IF_ERROR(client::RecordEvent(client_, clock, cluster,
+  XB_RETURN_IF_ERROR(client::RecordEvent(client_, clock_, cluster,
                                          {"Warning", failure->reason, failure->message, "cluster-controller"}));
   return false;
 }

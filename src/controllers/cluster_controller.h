@@ -5,7 +5,8 @@
 //   - one Component per spec.componentSpecs entry (removed entries are deleted), and the
 //     connection Secret;
 //   - status: each component's phase, the cluster phase from them, conditions and
-//     observedGeneration.
+//     observedGeneration, with an Event for each component phase change
+//     (ComponentPhaseTransition) and each condition change (the condition's reason).
 // A cluster re-created while PVCs of an earlier one with its name remain goes on only when the
 // earlier spec, which Halt stored on them, matches (condition HaltRecovery).
 // Deletion follows spec.terminationPolicy. Every policy deletes the Components (and so the
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "common/time.h"
 #include "controllers/informer.h"
 #include "controllers/reconcile.h"
 
@@ -44,6 +46,9 @@ class ClusterReconciler : public Reconciler {
   Status ApplyComponents(const Json& cluster, const ReconcileContext& context);
   Status ApplyConnectionSecret(const Json& cluster, const Json& definition);
   Status UpdateStatus(const Json& cluster, const std::string& precheck_failure);
+  // Records an Event for each component phase change and each condition whose status or reason
+  // changed between `old_status` and `status`.
+  Status RecordTransitions(const Json& cluster, const Json& old_status, const Json& status);
   // Returns true once the cluster's finalizer was removed.
   Result<bool> Terminate(const Json& cluster, const ReconcileContext& context);
   std::vector<Json> OwnedComponents(const Json& cluster) const;
@@ -58,6 +63,7 @@ class ClusterReconciler : public Reconciler {
   Result<std::set<std::string>> RemovedOwners(const Json& cluster, const client::ListOptions& selector) const;
 
   client::Client& client_;
+  SystemClock clock_;
   const Informer& clusters_;
   const Informer& components_;
 };

@@ -5,6 +5,7 @@
 
 #include "api/json_fields.h"
 #include "apiserver/object_meta.h"
+#include "client/events.h"
 #include "controllers/cluster_controller.h"
 #include "controllers/kubeblocks_names.h"
 
@@ -123,6 +124,10 @@ Result<bool> ClusterReconciler::Terminate(const Json& cluster, const ReconcileCo
     auto patched = client_.PatchStatus(res::kClusters, ns, apiserver::Name(cluster), {{"status", {{"phase", "Deleting"}}}});
     if (!patched.ok()) return IgnoreNotFound(patched.status()).ok() ? Result<bool>(false) : patched.status();
     context.Info("cluster deleting", {{"policy", policy}});
+    XB_RETURN_IF_ERROR(client::RecordEvent(client_, clock_, cluster,
+                                           {"Normal", "DeletingCR",
+                                            fmt::format("Deleting cluster: {}", apiserver::Name(cluster)),
+                                            "cluster-controller"}));
   }
 
   // Data first: Halt releases the data it keeps from its owners before any owner goes.

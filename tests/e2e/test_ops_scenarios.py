@@ -336,10 +336,29 @@ def halt_recovery_condition(server, namespace):
     return next((c for c in conditions if c["type"] == "HaltRecovery"), None)
 
 
-def warning_reasons(server, namespace):
+def cluster_events(server, namespace):
     listed = json.loads(kubectl_ok(server, "get", "events", "-n", namespace, "-o", "json"))
-    return {e["reason"] for e in listed["items"]
-            if e["type"] == "Warning" and e["involvedObject"]["kind"] == "Cluster"}
+    return [e for e in listed["items"] if e["involvedObject"]["kind"] == "Cluster"]
+
+
+def warning_reasons(server, namespace):
+    return {e["reason"] for e in cluster_events(server, namespace) if e["type"] == "Warning"}
+
+
+def test_cluster_records_its_transitions(server, ns):
+    create_cluster(server, ns)
+    wait_for(lambda: "ClusterReady" in {e["reason"] for e in cluster_events(server, ns)}, timeout=30,
+             message="no ClusterReady event")
+    events = cluster_events(server, ns)
+    kubectl_ok(server, "delete", "cluster", "xc", "-n", ns, "--wait=false")
+    wait_for(lambda: "DeletingCR" in {e["reason"] for e in cluster_events(server, ns)}, timeout=30,
+             message="no DeletingCR event")
+
+    reasons = {e["reason"] for e in events}
+    messages = {e["message"] for e in events if e["reason"] == "ComponentPhaseTransition"}
+    assert {"PreCheckSucceed", "ApplyResourcesSucceed", "AllReplicasReady", "ClusterReady"} <= reasons
+    assert "component xinference is Running" in messages
+    assert all(e["type"] == "Normal" for e in events if e["reason"] == "ClusterReady")
 
 
 def test_i12_halt_recreate_checks_last_applied_spec(server, ns):
