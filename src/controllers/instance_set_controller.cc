@@ -136,7 +136,7 @@ Result<bool> InstanceSetReconciler::StepPods(const Json& instance_set, const std
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
     context.Info("pod created", {{"pod", kb::PodName(apiserver::Name(instance_set), ordinal)},
                                  {"revision", revision},
-                                 {"progress", fmt::format("{}/{}", ordinal + 1, desired)}});
+                                 {"pods", fmt::format("{}/{}", pods.size() + 1, desired)}});
     return true;
   }
 
