@@ -276,7 +276,7 @@ class ControlPlane:
                     "--allow-privileged=true",
                     "--kubelet-preferred-address-types", "InternalIP",
                     # Endpoints reject loopback addresses, so the `kubernetes` Service gets no
-                    # endpoints rather than a reconcile error every few seconds.
+                    # endpoints rather than a reconcile error logged every 10 seconds.
                     "--endpoint-reconciler-type", "none"]
 
         def ready():
