@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the control plane that the operator-mode tests run against (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok) at the versions pinned in go.mod and
-# kwok/go.mod, and prints the directory that contains the binaries. Progress goes to stderr, the
-# directory to stdout.
+# kwok/go.mod, and prints the directory that contains the binaries. Progress goes to stderr, and
+# the directory to stdout.
 #
 # The binaries are cached in ~/.cache/xblocks/controlplane-<kubernetes version>-<hash>/bin. The
 # hash covers the go.mod and go.sum files, the Go sources and this script, so a cached build is
@@ -134,5 +134,6 @@ for target in "${targets[@]}"; do
 done
 mv "$bin_dir.tmp" "$bin_dir"
 touch "$cache_dir/.complete"
-log "all ${#targets[@]} binaries built in $((SECONDS - total_start)) s: $(du -sh "$bin_dir" | cut -f1) in $bin_dir"
+size=$(du -sh "$bin_dir" | cut -f1)
+log "all ${#targets[@]} binaries built in $((SECONDS - total_start)) s: $size in $bin_dir"
 echo "$bin_dir"
