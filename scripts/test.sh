@@ -8,6 +8,11 @@ cd "$root"
 scripts/build.sh
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+echo "== control plane for the operator-mode tests"
+# Built here so that its progress shows, and the pytest fixture then finds the cache. A failed
+# build does not stop the suite, because tests/e2e/test_controlplane.py runs the build again and
+# fails with its log.
+tests/controlplane/build.sh >/dev/null || echo "control plane build failed; its tests will fail"
 echo "== end-to-end tests"
 python=$(scripts/python-env.sh)
 XBLOCKS_BIN="$root/build/xblocks" "$python" -m pytest -q tests/e2e "$@"
