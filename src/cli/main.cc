@@ -191,8 +191,12 @@ int main(int argc, char** argv) {
                         "Include the namespace, RBAC, Deployment and admission policy")
       ->capture_default_str();
   manifests->add_option("--addons", manifest_options.addons,
-                        "Include the Xinference ClusterDefinition and ClusterVersions")
+                        "Include the Xinference ClusterDefinition and ClusterVersions; apply them after the CRDs "
+                        "are installed")
       ->capture_default_str();
+  bool addons_only = false;
+  manifests->add_flag("--addons-only", addons_only,
+                      "Print only the Xinference addon, for a second kubectl apply after the install");
 
   CLI::App* version = app.add_subcommand("version", "Print the xblocks version");
 
@@ -203,6 +207,11 @@ int main(int argc, char** argv) {
   }
   if (operator_command->parsed()) return RunOperator(operator_flags);
   if (manifests->parsed()) {
+    if (addons_only) {
+      manifest_options.crds = false;
+      manifest_options.operator_objects = false;
+      manifest_options.addons = true;
+    }
     auto rendered = xblocks::server::RenderManifests(manifest_options);
     if (!rendered.ok()) {
       std::cerr << "error: " << rendered.status().message() << "\n";

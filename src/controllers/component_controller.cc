@@ -106,6 +106,15 @@ Result<Json> ComponentReconciler::ApplyWorkload(const ComponentSource& source, c
     (*pod_template)["metadata"]["annotations"][kb::kRestartAnnotation] = annotations[kb::kRestartAnnotation];
   }
   const int replicas = DesiredReplicas(component);
+  // The ServiceAccount comes before the InstanceSet, because kube-apiserver rejects a pod whose
+  // ServiceAccount does not exist yet. The tutorial's clusters all name kb-xinference-cluster, so
+  // several clusters in a namespace share it. As in KubeBlocks, the first creates it and the
+  // others use it as it is.
+  if (!source.component_spec.value("serviceAccountName", "").empty()) {
+    XB_RETURN_IF_ERROR(CreateIfAbsent(client_, res::kServiceAccounts, BuildServiceAccount(source, component), context));
+    XB_RETURN_IF_ERROR(CreateIfAbsent(client_, res::kRoleBindings, BuildRoleBinding(source, component), context));
+  }
+  XB_RETURN_IF_ERROR(Ensure(client_, res::kConfigMaps, BuildEnvConfigMap(source, component, replicas), context));
   ApplyOutcome outcome = ApplyOutcome::kUnchanged;
   auto its = ApplyObject(client_, res::kInstanceSets, BuildInstanceSet(source, component, *pod_template, replicas),
                          &outcome);
@@ -117,15 +126,8 @@ Result<Json> ComponentReconciler::ApplyWorkload(const ComponentSource& source, c
 
   XB_RETURN_IF_ERROR(Ensure(client_, res::kServices, BuildService(source, component), context));
   XB_RETURN_IF_ERROR(Ensure(client_, res::kServices, BuildHeadlessService(source, *its, *pod_template), context));
-  XB_RETURN_IF_ERROR(Ensure(client_, res::kConfigMaps, BuildEnvConfigMap(source, component, replicas), context));
   XB_RETURN_IF_ERROR(
       Ensure(client_, res::kConfigMaps, BuildInstanceSetEnvConfigMap(source, *its, replicas), context));
-  // The tutorial's clusters all name kb-xinference-cluster, so several clusters in a namespace
-  // share it. As in KubeBlocks, the first creates it and the others use it as it is.
-  if (!source.component_spec.value("serviceAccountName", "").empty()) {
-    XB_RETURN_IF_ERROR(CreateIfAbsent(client_, res::kServiceAccounts, BuildServiceAccount(source, component), context));
-    XB_RETURN_IF_ERROR(CreateIfAbsent(client_, res::kRoleBindings, BuildRoleBinding(source, component), context));
-  }
   return its;
 }
 

@@ -8,7 +8,9 @@
 //   - the operator's Deployment;
 //   - a ValidatingAdmissionPolicy and its binding that reject deleting a Cluster whose
 //     terminationPolicy is DoNotTerminate, as embedded mode's admission does;
-//   - optionally the Xinference addon (its ClusterDefinition and ClusterVersions).
+//   - on request, the Xinference addon (its ClusterDefinition and ClusterVersions). It is not in
+//     the default stream because kubectl cannot map the addon's kinds before the CRDs in the
+//     same stream are established; it is a second `kubectl apply`.
 #pragma once
 
 #include <string>
@@ -25,7 +27,7 @@ struct ManifestOptions {
   int replicas = 1;
   bool crds = true;
   bool operator_objects = true;  // namespace, RBAC, Deployment and admission policy
-  bool addons = true;
+  bool addons = false;
 };
 
 // The objects in apply order: CRDs first, then the operator, then the addon.

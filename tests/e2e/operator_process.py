@@ -24,11 +24,11 @@ def kubeconfig_with_port(source, destination, port):
 class OperatorProcess:
     """One `xblocks operator` replica. `args` are extra flags, e.g. ["--leader-elect=false"]."""
 
-    def __init__(self, work_dir, kubeconfig, identity, args=()):
+    def __init__(self, work_dir, kubeconfig, identity, args=(), lease_namespace="default"):
         self.identity = identity
         self.log_path = os.path.join(str(work_dir), f"operator-{identity}.log")
         command = [XBLOCKS_BIN, "operator", "--kubeconfig", kubeconfig, "--identity", identity,
-                   "--lease-namespace", "default", *args]
+                   "--lease-namespace", lease_namespace, *args]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
 

@@ -1,0 +1,170 @@
+"""Operator mode on a real Kubernetes control plane (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler, built from the Kubernetes modules) with three kwok
+nodes that simulate the pods.
+
+xblocks is installed as the README shows: `xblocks manifests | kubectl apply -f -`, then
+`xblocks manifests --addons-only | kubectl apply -f -`. `xblocks operator` runs beside the control
+plane with the token of the ServiceAccount those manifests create, so the tests also show that
+its RBAC is enough. The tutorial runs unchanged
+with kubectl 1.33, without the checks that need real processes. kube-scheduler places the
+replicas, the ValidatingAdmissionPolicy guards DoNotTerminate clusters, and each termination
+policy deletes what it should.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import KUBECTL_DIR, TUTORIAL_CLUSTER, XBLOCKS_BIN, wait_for
+from controlplane import ControlPlane
+from operator_process import OperatorProcess
+from replicas import RUNNING_TIMEOUT, kubectl_ok, pods, wait_cluster
+from test_tutorial_operations import walk_tutorial
+
+OPERATOR_NAMESPACE = "xblocks-system"
+
+
+class Kubernetes:
+    """The control plane with conftest.Server's kubectl(version, *args) interface."""
+
+    def __init__(self, control_plane):
+        self.control_plane = control_plane
+        self.kubeconfig = control_plane.kubeconfig
+
+    def kubectl(self, version, *args, input=None, timeout=120):
+        home = os.path.join(self.control_plane.work_dir, "kubectl-home")
+        os.makedirs(home, exist_ok=True)
+        command = [os.path.join(KUBECTL_DIR, f"kubectl.{version}"), "--kubeconfig", self.kubeconfig, *args]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+        return subprocess.run(command, input=input, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def service_account_kubeconfig(kube, path):
+    """Write a kubeconfig that authenticates as the operator's ServiceAccount."""
+    token = kubectl_ok(kube, "create", "token", "xblocks-operator", "-n", OPERATOR_NAMESPACE,
+                       "--duration", "2h").strip()
+    with open(kube.kubeconfig) as f:
+        config = yaml.safe_load(f)
+    config["users"] = [{"name": "xblocks-operator", "user": {"token": token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "xblocks-operator"
+    with open(path, "w") as f:
+        yaml.safe_dump(config, f)
+    return path
+
+
+@pytest.fixture(scope="module")
+def kubernetes(tmp_path_factory):
+    work = tmp_path_factory.mktemp("operator-kubernetes")
+    with ControlPlane(os.path.join(work, "controlplane"), nodes=3) as control_plane:
+        kube = Kubernetes(control_plane)
+        for args in ([], ["--addons-only"]):
+            manifests = subprocess.run([XBLOCKS_BIN, "manifests", *args], capture_output=True, text=True,
+                                       check=True).stdout
+            installed = kube.kubectl("1.33", "apply", "-f", "-", input=manifests)
+            assert installed.returncode == 0, installed.stderr
+        kubeconfig = service_account_kubeconfig(kube, os.path.join(work, "operator.kubeconfig"))
+        replica = OperatorProcess(work, kubeconfig, "operator-0", lease_namespace=OPERATOR_NAMESPACE)
+        try:
+            replica.wait_log("controllers started", timeout=60)
+            yield kube, replica
+        finally:
+            replica.kill()
+
+
+@pytest.fixture
+def namespace(kubernetes, request):
+    kube, _ = kubernetes
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).removeprefix("test-")[:50].strip("-")
+    kubectl_ok(kube, "create", "namespace", name)
+    return name
+
+
+def apply_cluster(kube, namespace, replicas=1, policy="Delete", affinity="Preferred"):
+    manifest = yaml.safe_load(TUTORIAL_CLUSTER)
+    manifest["metadata"]["namespace"] = namespace
+    manifest["spec"]["terminationPolicy"] = policy
+    manifest["spec"]["affinity"]["podAntiAffinity"] = affinity
+    manifest["spec"]["componentSpecs"][0]["replicas"] = replicas
+    kubectl_ok(kube, "apply", "-f", "-", input=yaml.safe_dump(manifest))
+
+
+def test_install_creates_operator_objects(kubernetes):
+    kube, replica = kubernetes
+    crds = kubectl_ok(kube, "get", "crd", "-o", "name")
+    policy = kubectl_ok(kube, "get", "validatingadmissionpolicy", "xblocks-do-not-terminate", "-o", "name")
+    definition = json.loads(kubectl_ok(kube, "get", "clusterdefinition", "xinference", "-o", "json"))
+
+    for crd in ("clusters.apps.kubeblocks.io", "opsrequests.apps.kubeblocks.io", "instancesets.workloads.kubeblocks.io"):
+        assert f"customresourcedefinition.apiextensions.k8s.io/{crd}" in crds
+    assert policy.strip() == "validatingadmissionpolicy.admissionregistration.k8s.io/xblocks-do-not-terminate"
+    assert definition["status"]["phase"] == "Available"
+    assert json.loads(kubectl_ok(kube, "get", "lease", "xblocks-operator", "-n", OPERATOR_NAMESPACE, "-o",
+                                 "json"))["spec"]["holderIdentity"] == "operator-0"
+    assert "Forbidden" not in replica.log(), replica.log()[-3000:]
+
+
+def test_tutorial_runs_unchanged(kubernetes):
+    kube, replica = kubernetes
+    walk_tutorial(kube, "1.33", processes=False)
+    assert "forbidden" not in replica.log().lower(), replica.log()[-3000:]
+
+
+def test_required_anti_affinity_spreads_over_nodes(kubernetes, namespace):
+    kube, _ = kubernetes
+    apply_cluster(kube, namespace, replicas=3, affinity="Required")
+    wait_cluster(kube, namespace, "Running")
+    nodes = [pod["spec"]["nodeName"] for pod in pods(kube, namespace)]
+
+    assert sorted(nodes) == ["kwok-node-0", "kwok-node-1", "kwok-node-2"]
+
+    kubectl_ok(kube, "patch", "cluster", "mycluster", "-n", namespace, "--type=json", "-p",
+               '[{"op":"replace","path":"/spec/componentSpecs/0/replicas","value":4}]')
+
+    def fourth_pending():
+        fourth = [pod for pod in pods(kube, namespace) if pod["metadata"]["name"] == "mycluster-xinference-3"]
+        return fourth and fourth[0]["status"].get("phase") == "Pending" and not fourth[0]["spec"].get("nodeName")
+
+    wait_for(fourth_pending, timeout=RUNNING_TIMEOUT, message="the fourth replica was not left Pending")
+    events = json.loads(kubectl_ok(kube, "get", "events", "-n", namespace, "-o", "json"))["items"]
+    failed = [e for e in events if e["reason"] == "FailedScheduling"
+              and e["involvedObject"]["name"] == "mycluster-xinference-3"]
+    assert failed, events
+    assert "anti-affinity" in failed[-1]["message"], failed[-1]["message"]
+
+
+def test_do_not_terminate_delete_is_denied(kubernetes, namespace):
+    kube, _ = kubernetes
+    apply_cluster(kube, namespace, policy="DoNotTerminate")
+    denied = kube.kubectl("1.33", "delete", "cluster", "mycluster", "-n", namespace, "--wait=false")
+
+    assert denied.returncode != 0
+    assert "DoNotTerminate termination policy is denied" in denied.stderr, denied.stderr
+    assert kube.kubectl("1.33", "get", "cluster", "mycluster", "-n", namespace).returncode == 0
+
+    kubectl_ok(kube, "patch", "cluster", "mycluster", "-n", namespace, "--type=merge", "-p",
+               '{"spec":{"terminationPolicy":"Delete"}}')
+    kubectl_ok(kube, "delete", "cluster", "mycluster", "-n", namespace)
+
+
+@pytest.mark.parametrize("policy", ["Halt", "Delete", "WipeOut"])
+def test_termination_policy_deletes_what_it_should(kubernetes, namespace, policy):
+    kube, _ = kubernetes
+    apply_cluster(kube, namespace, policy=policy)
+    wait_cluster(kube, namespace, "Running")
+    selector = "app.kubernetes.io/instance=mycluster"
+    data_before = kubectl_ok(kube, "get", "secret,configmap", "-l", selector, "-n", namespace, "-o", "name").split()
+
+    kubectl_ok(kube, "delete", "cluster", "mycluster", "-n", namespace, timeout=RUNNING_TIMEOUT)
+    wait_for(lambda: pods(kube, namespace) == [], timeout=RUNNING_TIMEOUT, message="pods outlived their cluster")
+    workloads = kubectl_ok(kube, "get", "instanceset,service,serviceaccount,rolebinding", "-l", selector, "-n",
+                           namespace, "-o", "name").split()
+    data_after = kubectl_ok(kube, "get", "secret,configmap", "-l", selector, "-n", namespace, "-o", "name").split()
+
+    assert "secret/mycluster-conn-credential" in data_before
+    assert workloads == []
+    assert sorted(data_after) == (sorted(data_before) if policy == "Halt" else [])
