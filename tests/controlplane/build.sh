@@ -129,8 +129,10 @@ for target in "${targets[@]}"; do
   log "building $name ($index/${#targets[@]}) from $package"
   ldflags="-s -w"
   [ "$module_dir" != . ] || ldflags=$kubernetes_ldflags
-  run_with_progress "$name" go -C "$module_dir" build -v -trimpath -ldflags="$ldflags" \
-    -o "$bin_dir.tmp/$name" "$package"
+  # -buildvcs=false: the binaries need no git stamp, and git may refuse to read a checkout
+  # that another user owns.
+  run_with_progress "$name" go -C "$module_dir" build -v -trimpath -buildvcs=false \
+    -ldflags="$ldflags" -o "$bin_dir.tmp/$name" "$package"
 done
 mv "$bin_dir.tmp" "$bin_dir"
 touch "$cache_dir/.complete"
