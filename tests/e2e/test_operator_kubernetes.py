@@ -7,22 +7,24 @@ xblocks is installed as the README shows: `xblocks manifests | kubectl apply -f 
 plane with the token of the ServiceAccount those manifests create, so the tests also show that
 its RBAC is enough. The tutorial runs unchanged
 with kubectl 1.33, without the checks that need real processes. kube-scheduler places the
-replicas, the ValidatingAdmissionPolicy guards DoNotTerminate clusters, and each termination
-policy deletes what it should.
+replicas, the ValidatingAdmissionPolicy guards DoNotTerminate clusters, each termination policy
+deletes what it should, and an operator cut off from kube-apiserver catches up afterwards.
 """
 
 import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 import yaml
 
 from conftest import KUBECTL_DIR, TUTORIAL_CLUSTER, XBLOCKS_BIN, wait_for
 from controlplane import ControlPlane
-from operator_process import OperatorProcess
+from operator_process import OperatorProcess, kubeconfig_with_port
 from replicas import RUNNING_TIMEOUT, kubectl_ok, pods, wait_cluster
+from tcp_proxy import TcpProxy
 from test_tutorial_operations import walk_tutorial
 
 OPERATOR_NAMESPACE = "xblocks-system"
@@ -168,3 +170,51 @@ def test_termination_policy_deletes_what_it_should(kubernetes, namespace, policy
     assert "secret/mycluster-conn-credential" in data_before
     assert workloads == []
     assert sorted(data_after) == (sorted(data_before) if policy == "Halt" else [])
+
+
+def pod_uids(kube, namespace):
+    return {pod["metadata"]["name"]: pod["metadata"]["uid"] for pod in pods(kube, namespace)}
+
+
+def ops_phase(kube, namespace, name):
+    listed = json.loads(kubectl_ok(kube, "get", "ops", name, "-n", namespace, "-o", "json"))
+    return listed.get("status", {}).get("phase")
+
+
+def restart_ops(name, namespace):
+    return yaml.safe_dump({"apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "OpsRequest",
+                           "metadata": {"name": name, "namespace": namespace},
+                           "spec": {"clusterName": "mycluster", "type": "Restart",
+                                    "restart": [{"componentName": "xinference"}]}})
+
+
+def test_operator_catches_up_after_losing_kube_apiserver(kubernetes, namespace, tmp_path):
+    kube, _ = kubernetes
+    apply_cluster(kube, namespace, replicas=2)
+    wait_cluster(kube, namespace, "Running")
+    before = pod_uids(kube, namespace)
+    proxy = TcpProxy(kube.control_plane.apiserver_port)
+    try:
+        proxied = kubeconfig_with_port(kube.kubeconfig, str(tmp_path / "proxied"), proxy.port)
+        # A second operator without leader election, reaching kube-apiserver only through the proxy,
+        # takes over from the module's operator, which stops.
+        kubernetes[1].stop()
+        cut_off = OperatorProcess(tmp_path, proxied, "cut-off", ["--leader-elect=false"],
+                                  lease_namespace=OPERATOR_NAMESPACE)
+        cut_off.wait_log("controllers started")
+        proxy.cut()
+        kubectl_ok(kube, "apply", "-f", "-", input=restart_ops("while-cut", namespace))
+        time.sleep(12)
+        phase_while_cut = ops_phase(kube, namespace, "while-cut")
+        proxy.restore()
+        wait_for(lambda: ops_phase(kube, namespace, "while-cut") == "Succeed", timeout=RUNNING_TIMEOUT,
+                 message="the operation created during the outage did not finish")
+        after = pod_uids(kube, namespace)
+        time.sleep(3)
+        cut_off.stop()
+    finally:
+        proxy.close()
+
+    assert phase_while_cut is None
+    assert all(after[name] != before[name] for name in before)
+    assert pod_uids(kube, namespace) == after, "pods were recreated again after the operation finished"
