@@ -8,7 +8,8 @@ plane with the token of the ServiceAccount those manifests create, so the tests 
 its RBAC is enough. The tutorial runs unchanged
 with kubectl 1.33, without the checks that need real processes. kube-scheduler places the
 replicas, the ValidatingAdmissionPolicy guards DoNotTerminate clusters, each termination policy
-deletes what it should, and an operator cut off from kube-apiserver catches up afterwards.
+deletes what it should, an operator cut off from kube-apiserver catches up afterwards, and a
+standby replica takes over a killed leader and finishes its operation in flight.
 """
 
 import json
@@ -218,3 +219,37 @@ def test_operator_catches_up_after_losing_kube_apiserver(kubernetes, namespace, 
     assert phase_while_cut is None
     assert all(after[name] != before[name] for name in before)
     assert pod_uids(kube, namespace) == after, "pods were recreated again after the operation finished"
+
+
+def test_standby_takes_over_a_killed_leader(kubernetes, namespace, tmp_path):
+    kube, module_replica = kubernetes
+    module_replica.stop()
+    kubeconfig = service_account_kubeconfig(kube, str(tmp_path / "operator.kubeconfig"))
+    leader = OperatorProcess(tmp_path, kubeconfig, "leader", lease_namespace=OPERATOR_NAMESPACE)
+    standby = None
+    try:
+        leader.wait_log("controllers started")
+        standby = OperatorProcess(tmp_path, kubeconfig, "standby", lease_namespace=OPERATOR_NAMESPACE)
+        standby.wait_log("waiting for the lease")
+        apply_cluster(kube, namespace, replicas=2)
+        wait_cluster(kube, namespace, "Running")
+        before = pod_uids(kube, namespace)
+        standby_reconciled_while_waiting = "controllers started" in standby.log()
+
+        kubectl_ok(kube, "apply", "-f", "-", input=restart_ops("in-flight", namespace))
+        wait_for(lambda: ops_phase(kube, namespace, "in-flight") == "Running", timeout=30)
+        leader.kill()
+        standby.wait_log("controllers started", timeout=60)
+        wait_for(lambda: ops_phase(kube, namespace, "in-flight") == "Succeed", timeout=RUNNING_TIMEOUT,
+                 message="the operation in flight did not finish after the takeover")
+        after = pod_uids(kube, namespace)
+        holder = json.loads(kubectl_ok(kube, "get", "lease", "xblocks-operator", "-n", OPERATOR_NAMESPACE, "-o",
+                                       "json"))["spec"]["holderIdentity"]
+    finally:
+        leader.kill()
+        if standby is not None:
+            standby.kill()
+
+    assert not standby_reconciled_while_waiting
+    assert holder == "standby"
+    assert all(after[name] != before[name] for name in before)
