@@ -3,8 +3,8 @@
 Kubernetes control plane, against how long kube-apiserver takes only to acknowledge their
 creates.
 
-    python bench/operator_scale_bench.py [--clusters N] [--qps Q] [--burst B] [--timeout S]
-                                         [--work-dir DIR] [--keep]
+    python bench/operator_scale_bench.py [--clusters N] [--qps Q] [--burst B] [--workers W]
+                                         [--timeout S] [--work-dir DIR] [--keep]
 
 It starts the control plane of the operator-mode tests (etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler, kwok with 3 nodes; tests/e2e/controlplane.py), installs
@@ -78,6 +78,7 @@ def main():
     parser.add_argument("--clusters", type=int, default=1000)
     parser.add_argument("--qps", type=float, default=200)
     parser.add_argument("--burst", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--work-dir")
     parser.add_argument("--keep", action="store_true")
@@ -96,7 +97,8 @@ def main():
             log = open(os.path.join(work_dir, "operator.log"), "wb")
             operator = subprocess.Popen([XBLOCKS, "operator", "--kubeconfig", control_plane.kubeconfig,
                                          "--lease-namespace", "xblocks-system", "--qps", str(args.qps),
-                                         "--burst", str(args.burst), "--log-level", "warn"],
+                                         "--burst", str(args.burst), "--workers", str(args.workers),
+                                         "--log-level", "warn"],
                                         stdout=log, stderr=log)
             time.sleep(3)
             body = cluster_list(args.clusters)
@@ -117,7 +119,8 @@ def main():
 
             apiserver_pid = control_plane.component("kube-apiserver").process.pid
             print()
-            print(f"clusters:                       {args.clusters} (operator --qps {args.qps} --burst {args.burst})")
+            print(f"clusters:                       {args.clusters} (operator --qps {args.qps} "
+                  f"--burst {args.burst} --workers {args.workers})")
             print(f"baseline, creates acknowledged: {acknowledged:.1f} s")
             print(f"all Running:                    {all_running:.1f} s")
             print(f"ratio:                          {all_running / acknowledged:.1f}x")

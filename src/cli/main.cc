@@ -173,6 +173,11 @@ int main(int argc, char** argv) {
   operator_command->add_option("--burst", op.burst, "Client-side request burst")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  operator_command->add_option("--workers", op.workers,
+                               "Reconcile workers per controller; each waits on API calls, so more "
+                               "workers reconcile more clusters at once")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   operator_command->add_option("--log-level", operator_flags.log_level, "Log level: trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();

@@ -263,7 +263,8 @@ struct RestClient::Impl {
     // The server may have closed a pooled connection while it was idle, so a failure there is
     // retried once on a new connection. A failure on a new connection is final.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      std::unique_ptr<Connection> connection = TakeIdle();
+      // The retry takes a new connection: other idle ones may have been closed as well.
+      std::unique_ptr<Connection> connection = attempt == 0 ? TakeIdle() : nullptr;
       if (connection == nullptr) {
         auto connected = Connect(options.request_timeout);
         if (!connected.ok()) return connected.status();

@@ -20,7 +20,7 @@ controllers::MapFn PodToComponent() {
 
 }  // namespace
 
-KubeBlocksControllers::KubeBlocksControllers(client::Client& client, const Clock& clock)
+KubeBlocksControllers::KubeBlocksControllers(client::Client& client, const Clock& clock, int workers)
     : clusters_(client, client::resources::kClusters),
       components_(client, client::resources::kComponents),
       instance_sets_(client, client::resources::kInstanceSets),
@@ -30,10 +30,10 @@ KubeBlocksControllers::KubeBlocksControllers(client::Client& client, const Clock
       component_reconciler_(client, components_, instance_sets_, pods_),
       instance_set_reconciler_(client, instance_sets_, pods_),
       ops_request_reconciler_(client, clock, pods_),
-      cluster_controller_(cluster_reconciler_, clock, {.workers = 2}),
-      component_controller_(component_reconciler_, clock, {.workers = 2}),
-      instance_set_controller_(instance_set_reconciler_, clock, {.workers = 2}),
-      ops_request_controller_(ops_request_reconciler_, clock, {.workers = 2}) {
+      cluster_controller_(cluster_reconciler_, clock, {.workers = workers}),
+      component_controller_(component_reconciler_, clock, {.workers = workers}),
+      instance_set_controller_(instance_set_reconciler_, clock, {.workers = workers}),
+      ops_request_controller_(ops_request_reconciler_, clock, {.workers = workers}) {
   cluster_controller_.Watches(clusters_);
   cluster_controller_.Watches(components_, controllers::OwnerMapper("Cluster"));
   component_controller_.Watches(components_);

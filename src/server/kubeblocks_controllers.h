@@ -16,7 +16,9 @@ namespace xblocks::server {
 
 class KubeBlocksControllers {
  public:
-  KubeBlocksControllers(client::Client& client, const Clock& clock);
+  // `workers` reconcile in parallel per controller. Each reconcile makes several API calls in a
+  // row, so over HTTPS the number of workers, not CPU, bounds the throughput.
+  KubeBlocksControllers(client::Client& client, const Clock& clock, int workers = 2);
 
   // Starts the informers, then the controllers.
   Status Start();

@@ -103,7 +103,7 @@ struct Operator::State {
   void StartControllers() {
     std::lock_guard lock(mu);
     if (stopping || controllers != nullptr) return;
-    controllers = std::make_unique<KubeBlocksControllers>(*client, clock);
+    controllers = std::make_unique<KubeBlocksControllers>(*client, clock, options.workers);
     Status started = controllers->Start();
     if (!started.ok()) XB_LOG_ERROR("controllers failed to start", {{"err", started.message()}});
     definitions = std::thread([this] { DefinitionsLoop(); });

@@ -28,6 +28,7 @@ struct OperatorOptions {
   std::string identity;  // empty for "<host name>_<pid>"
   double qps = 50;
   int burst = 100;
+  int workers = 8;  // reconcile workers per controller
 };
 
 class Operator {

@@ -294,7 +294,11 @@ class ControlPlane:
                     *self._serving_flags("kube-controller-manager", port, kubeconfig),
                     "--root-ca-file", pki.ca_cert,
                     "--service-account-private-key-file", pki.service_account_key,
-                    "--use-service-account-credentials=true"]
+                    "--use-service-account-credentials=true",
+                    # kwok renews node heartbeats late when 2 cores also run kube-apiserver under
+                    # load. After the default 50 s the node controller marks every pod NotReady,
+                    # and kwok never marks them Ready again.
+                    "--node-monitor-grace-period=5m"]
 
         self._start_healthz_component("kube-controller-manager", command)
 
