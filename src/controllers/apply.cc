@@ -1,6 +1,7 @@
 #include "controllers/apply.h"
 
 #include "apiserver/object_meta.h"
+#include "controllers/halt_recovery.h"
 
 namespace xblocks::controllers {
 namespace {
@@ -19,7 +20,14 @@ Json Merged(const Json& live, const Json& desired) {
   const Json& desired_meta = desired["metadata"];
   MergeMap(out["metadata"], desired_meta, "labels");
   MergeMap(out["metadata"], desired_meta, "annotations");
-  if (desired_meta.contains("ownerReferences")) out["metadata"]["ownerReferences"] = desired_meta["ownerReferences"];
+  // A Halt deletion released this object from its owners and stored the cluster on it. A
+  // reconcile that raced with the deletion must not give it owners again, or the garbage
+  // collector deletes it along with them.
+  const bool kept_by_halt = live["metadata"].contains("annotations") && live["metadata"]["annotations"].is_object() &&
+                            live["metadata"]["annotations"].contains(kLastAppliedClusterAnnotation);
+  if (desired_meta.contains("ownerReferences") && !kept_by_halt) {
+    out["metadata"]["ownerReferences"] = desired_meta["ownerReferences"];
+  }
   MergeFinalizers(out, desired);
   for (const auto& [key, value] : desired.items()) {
     if (key == "apiVersion" || key == "kind" || key == "metadata" || key == "status") continue;

@@ -3,6 +3,7 @@
 
 #include "apiserver/object_meta.h"
 #include "controllers/apply.h"
+#include "controllers/halt_recovery.h"
 #include "controllers_framework_test_support.h"
 
 namespace xblocks::controllers {
@@ -45,6 +46,26 @@ TEST_F(ApplyObjectTest, LeavesDeletingObjectAlone) {
   EXPECT_TRUE(apiserver::IsDeleting(*applied));
   EXPECT_EQ((*applied)["metadata"]["finalizers"], Json({"example.com/hold"}));
   EXPECT_EQ((*applied)["data"]["a"], "1");
+}
+
+// Regression: a component reconcile that raced with a Halt deletion gave a kept ConfigMap its
+// InstanceSet owner again, and the garbage collector deleted it with the InstanceSet.
+TEST_F(ApplyObjectTest, KeepsOwnersOfObjectKeptByHalt) {
+  Json kept = ConfigMap("kept");
+  kept["metadata"]["annotations"] = {{kLastAppliedClusterAnnotation, "{}"}};
+  ASSERT_TRUE(client_->Create(kConfigMaps, kept).ok());
+
+  Json desired = ConfigMap("kept", {{"a", "2"}});
+  desired["metadata"]["ownerReferences"] = {{{"apiVersion", "workloads.kubeblocks.io/v1alpha1"},
+                                             {"kind", "InstanceSet"},
+                                             {"name", "mycluster-xinference"},
+                                             {"uid", "its-uid"}}};
+  auto applied = ApplyObject(*client_, kConfigMaps, desired, nullptr);
+
+  ASSERT_TRUE(applied.ok()) << applied.status().message();
+  EXPECT_EQ((*applied)["data"]["a"], "2");
+  EXPECT_FALSE((*applied)["metadata"].contains("ownerReferences") &&
+               !(*applied)["metadata"]["ownerReferences"].empty());
 }
 
 }  // namespace
