@@ -22,7 +22,7 @@ class NamespaceController : public Controller {
   Status Sync() override;
 
  private:
-  // What a deletion pass left in a namespace.
+  // The objects, finalizers and failed deletes that a deletion pass left in a namespace.
   struct Remaining {
     std::map<std::string, int> resources;   // "clusters.apps.kubeblocks.io" -> objects left
     std::map<std::string, int> finalizers;  // finalizer -> objects that carry it

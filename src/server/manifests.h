@@ -8,9 +8,9 @@
 //   - the operator's Deployment;
 //   - a ValidatingAdmissionPolicy and its binding that reject deleting a Cluster whose
 //     terminationPolicy is DoNotTerminate, as embedded mode's admission does;
-//   - on request, the Xinference addon (its ClusterDefinition and ClusterVersions). It is not in
-//     the default stream because kubectl cannot map the addon's kinds before the CRDs in the
-//     same stream are established; it is a second `kubectl apply`.
+//   - on request, the Xinference addon (its ClusterDefinition and ClusterVersions). kubectl cannot
+//     map the addon's kinds before the CRDs in the same stream are established, so the addon is
+//     a second `kubectl apply`.
 #pragma once
 
 #include <string>

@@ -63,7 +63,7 @@ def test_flags_select_parts():
     assert keys(manifests("--crds=false")) == OPERATOR_OBJECTS
     assert keys(manifests("--crds=false", "--operator=false", "--addons=true")) == ADDON_OBJECTS
     assert keys(manifests("--addons-only")) == ADDON_OBJECTS
-    # The default stream applies in one go, so it holds no object of a kind its own CRDs define.
+    # The default stream applies in one go, so it contains no object of a kind its own CRDs define.
     assert not ADDON_OBJECTS & keys(manifests())
     crds_only = manifests("--operator=false", "--addons=false")
     assert {obj["kind"] for obj in crds_only} == {"CustomResourceDefinition"}

@@ -204,7 +204,7 @@ def test_i6_failed_head_cancels_queued(server, ns):
 
 def test_precondition_deadline_counts_from_leaving_the_queue(server, ns):
     create_cluster(server, ns)
-    # The head asks for more CPU than the node has, so its pod stays Pending until it times out.
+    # The head requests more CPU than the node has, so its pod stays Pending until it times out.
     create_ops(server, ns, "stuck-head", "VerticalScaling", timeoutSeconds=25,
                verticalScaling=[{"componentName": "xinference", "requests": {"cpu": "64"},
                                  "limits": {"cpu": "64"}}])
@@ -291,7 +291,7 @@ def namespace_conditions(server, namespace):
     return {c["type"]: c for c in json.loads(result.stdout).get("status", {}).get("conditions", [])}
 
 
-def test_do_not_terminate_cluster_holds_namespace_and_says_why(server):
+def test_do_not_terminate_namespace_condition(server):
     server.create_namespace("held")
     create_cluster(server, "held", policy="DoNotTerminate")
     kubectl_ok(server, "delete", "namespace", "held", "--wait=false")
