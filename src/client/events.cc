@@ -1,6 +1,10 @@
 #include "client/events.h"
 
 #include <chrono>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -22,12 +26,6 @@ std::string ApiVersion(const Json& object) {
 std::string Kind(const Json& object) {
   const std::string kind = api::StringAt(object, "kind");
   return kind.empty() ? "Pod" : kind;
-}
-
-bool SameEvent(const Json& existing, const Json& object, const EventSpec& event) {
-  return api::StringAt(existing, "involvedObject.uid") == api::StringAt(object, "metadata.uid") &&
-         api::StringAt(existing, "type") == event.type && api::StringAt(existing, "message") == event.message &&
-         api::StringAt(existing, "source.component") == event.component;
 }
 
 Json NewEvent(const Json& object, const EventSpec& event, const std::string& now) {
@@ -54,38 +52,93 @@ Json NewEvent(const Json& object, const EventSpec& event, const std::string& now
   };
 }
 
-Status CreateEvent(Client& client, const Clock& clock, const Json& object, const EventSpec& event) {
+// Returns the name of the created Event.
+Result<std::string> CreateEvent(Client& client, const Clock& clock, const Json& object, const EventSpec& event) {
   Json record = NewEvent(object, event, FormatRfc3339(clock.Now()));
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Now().time_since_epoch()).count();
   Status last = Status::Ok();
   for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
     record["metadata"]["name"] = fmt::format("{}.{:x}", api::StringAt(object, "metadata.name"), nanos + attempt);
     auto created = client.Create(resources::kEvents, record);
-    if (created.ok()) return Status::Ok();
+    if (created.ok()) return api::StringAt(*created, "metadata.name");
     last = created.status();
     if (last.code() != StatusCode::kAlreadyExists) return last;
   }
   return last;
 }
 
+// The Events this process recorded, so that a repeat patches the Event it made instead of
+// listing the namespace's Events to find it: against kube-apiserver that list reads every Event
+// in the namespace, which made recording cost grow with the number of clusters. Like client-go's
+// correlator, the cache is per process and bounded; after a restart or an eviction the next
+// repeat starts a new Event.
+class RecordedEvents {
+ public:
+  struct Entry {
+    std::string ns;
+    std::string name;
+    int64_t count = 1;
+  };
+
+  std::optional<Entry> Find(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void Put(const std::string& key, Entry entry) {
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = entries_.insert_or_assign(key, std::move(entry));
+    if (!inserted) return;
+    order_.push_back(key);
+    while (order_.size() > kCapacity) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+  void Forget(const std::string& key) {
+    std::lock_guard lock(mu_);
+    entries_.erase(key);  // its slot in order_ ages out with the others
+  }
+
+ private:
+  static constexpr size_t kCapacity = 4096;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<std::string> order_;
+};
+
+RecordedEvents& Recorded() {
+  static RecordedEvents recorded;
+  return recorded;
+}
+
+std::string EventKey(const Json& object, const EventSpec& event) {
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", api::StringAt(object, "metadata.namespace"),
+                     api::StringAt(object, "metadata.uid"), event.type, event.reason, event.component,
+                     event.message);
+}
+
 }  // namespace
 
 Status RecordEvent(Client& client, const Clock& clock, const Json& object, const EventSpec& event) {
-  const std::string ns = api::StringAt(object, "metadata.namespace");
-  client::ListOptions options;
-  options.field_selector = fmt::format("involvedObject.kind={},involvedObject.name={},reason={}", Kind(object),
-                                       api::StringAt(object, "metadata.name"), event.reason);
-  auto listed = client.List(resources::kEvents, ns, options);
-  if (!listed.ok()) return listed.status();
-
-  for (Json& existing : listed->items) {
-    if (!SameEvent(existing, object, event)) continue;
-    existing["count"] = api::IntAt(existing, "count", 1) + 1;
-    existing["lastTimestamp"] = FormatRfc3339(clock.Now());
-    auto updated = client.Update(resources::kEvents, existing);
-    return updated.ok() ? Status::Ok() : updated.status();
+  const std::string key = EventKey(object, event);
+  if (auto known = Recorded().Find(key)) {
+    const Json patch = {{"count", known->count + 1}, {"lastTimestamp", FormatRfc3339(clock.Now())}};
+    auto patched = client.Patch(resources::kEvents, known->ns, known->name, PatchType::kMerge, patch);
+    if (patched.ok()) {
+      Recorded().Put(key, {known->ns, known->name, api::IntAt(*patched, "count", known->count + 1)});
+      return Status::Ok();
+    }
+    if (patched.status().code() != StatusCode::kNotFound) return patched.status();
+    Recorded().Forget(key);  // the Event expired or was deleted: start a new one
   }
-  return CreateEvent(client, clock, object, event);
+  auto created = CreateEvent(client, clock, object, event);
+  if (!created.ok()) return created.status();
+  Recorded().Put(key, {api::StringAt(object, "metadata.namespace"), *created, 1});
+  return Status::Ok();
 }
 
 }  // namespace xblocks::client

@@ -1,6 +1,7 @@
 // Core v1 Events about an object, aggregated the way client-go's event correlator does. A repeat
-// of the same type, reason, message and source for the same object (same uid) raises `count` and
-// `lastTimestamp` of the existing Event instead of creating another.
+// of the same type, reason, message and source for the same object (same uid), recorded by the
+// same process, raises `count` and `lastTimestamp` of the Event it made instead of creating
+// another.
 #pragma once
 
 #include <string>
@@ -18,9 +19,10 @@ struct EventSpec {
   std::string component;  // source.component and reportingComponent, e.g. "default-scheduler"
 };
 
-// Creates the Event in the object's namespace, or bumps the count of a matching one. Events are
-// named "<object>.<creation time in nanoseconds, hex>". Returns the client's error (kConflict when
-// the matching Event changed since it was read; the caller retries on its next pass).
+// Creates the Event in the object's namespace, or bumps the count of the matching one that this
+// process recorded (a merge patch, so it needs no read first). Events are named
+// "<object>.<creation time in nanoseconds, hex>". Returns the client's error; the caller retries
+// on its next pass.
 Status RecordEvent(Client& client, const Clock& clock, const Json& object, const EventSpec& event);
 
 }  // namespace xblocks::client

@@ -320,7 +320,11 @@ class ControlPlane:
         command = [self._binary("kwok"), "--kubeconfig", self._kubeconfig_path("kwok"),
                    "--manage-all-nodes=false",
                    "--manage-nodes-with-annotation-selector", annotation,
-                   "--node-ip", NODE_IP, "--cidr", POD_CIDR]
+                   "--node-ip", NODE_IP, "--cidr", POD_CIDR,
+                   # Node Leases are the heartbeat kube-controller-manager reads. Without them
+                   # kwok patches node status only every few minutes, and under load that came
+                   # later than the grace period, so every pod turned NotReady for good.
+                   "--node-lease-duration-seconds", "40"]
         component = Component("kwok", os.path.join(self.work_dir, "kwok.log"))
         self.components.append(component)
         component.start(command, env=env)
