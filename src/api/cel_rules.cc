@@ -94,6 +94,26 @@ void EvaluateRules(const Json& rules, const Json& schema, const Json& value, con
   }
 }
 
+std::string StringOr(const Json& object, const char* field) {
+  return Has(object, field) && object[field].is_string() ? object[field].get<std::string>() : std::string();
+}
+
+// self.modelType != 'LLM' || has(self.modelEngine)
+bool LlmHasEngine(const Json& self, const Json*) {
+  return StringOr(self, "modelType") != "LLM" || Has(self, "modelEngine");
+}
+
+// !has(self.modelPath) || self.modelType in ['embedding', 'rerank']
+bool CustomModelTypeSupported(const Json& self, const Json*) {
+  const std::string type = StringOr(self, "modelType");
+  return !Has(self, "modelPath") || type == "embedding" || type == "rerank";
+}
+
+// !has(self.modelPath) || self.modelType != 'embedding' || has(self.dimensions)
+bool CustomEmbeddingHasDimensions(const Json& self, const Json*) {
+  return !Has(self, "modelPath") || StringOr(self, "modelType") != "embedding" || Has(self, "dimensions");
+}
+
 void RecurseIntoArray(const Json& schema, const Json& value, const Json* old_value,
                       const std::string& path, FieldErrors& errors) {
   const Json* items = SchemaChild(schema, "items");
@@ -165,6 +185,10 @@ const std::vector<CelRule>& CelRules() {
       {"has(self.shards) ? (!has(self.scaleOut) && !has(self.scaleIn)) : true", false,
        ShardsExcludeScaleInAndOut},
       {"has(self.objectKey) || has(self.actionName)", false, ObjectKeyOrActionName},
+      {"self.modelType != 'LLM' || has(self.modelEngine)", false, LlmHasEngine},
+      {"!has(self.modelPath) || self.modelType in ['embedding', 'rerank']", false, CustomModelTypeSupported},
+      {"!has(self.modelPath) || self.modelType != 'embedding' || has(self.dimensions)", false,
+       CustomEmbeddingHasDimensions},
   };
   return rules;
 }

@@ -51,6 +51,7 @@ inline const Resource kClusterVersions{"apps.kubeblocks.io", "v1alpha1", "cluste
 inline const Resource kComponents{"apps.kubeblocks.io", "v1alpha1", "components"};
 inline const Resource kOpsRequests{"apps.kubeblocks.io", "v1alpha1", "opsrequests"};
 inline const Resource kInstanceSets{"workloads.kubeblocks.io", "v1alpha1", "instancesets"};
+inline const Resource kModels{"xblocks.io", "v1alpha1", "models"};
 }  // namespace resources
 
 enum class PatchType { kMerge, kJson };

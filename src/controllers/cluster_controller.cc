@@ -12,6 +12,7 @@
 #include "controllers/apply.h"
 #include "controllers/component_objects.h"
 #include "controllers/halt_recovery.h"
+#include "controllers/model_controller.h"
 #include "controllers/kubeblocks_names.h"
 #include "controllers/phases.h"
 
@@ -171,8 +172,30 @@ Status ClusterReconciler::UpdateStatus(const Json& cluster, const std::string& p
                              ? Condition("ReplicasReady", true, "AllReplicasReady", "all pods of components are ready, waiting for the probe detection successful", generation)
                              : Condition("ReplicasReady", false, "ReplicasNotReady", fmt::format("pods are not ready in Components: {}, refer to related component message in Cluster.status.components", list), generation));
     const bool running = status.value("phase", "") == "Running";
-    conditions.push_back(running ? Condition("Ready", true, "ClusterReady", fmt::format("Cluster: {} is ready, current phase is Running", apiserver::Name(cluster)), generation)
-                                 : Condition("Ready", false, "ComponentsNotReady", fmt::format("pods are unavailable in Components: {}, refer to related component message in Cluster.status.components", list), generation));
+    // Declared models: a Running cluster is Ready only once every one of them is served.
+    std::vector<Json> models;
+    if (models_ != nullptr) models = ModelsOfCluster(*models_, apiserver::Namespace(cluster), apiserver::Name(cluster));
+    std::vector<std::string> models_not_ready;
+    for (const Json& model : models) {
+      if (api::StringAt(model, "status.phase") != "Ready") {
+        models_not_ready.push_back(fmt::format("{} ({})", apiserver::Name(model),
+                                               api::StringAt(model, "status.phase").empty()
+                                                   ? "Pending"
+                                                   : api::StringAt(model, "status.phase")));
+      }
+    }
+    if (!models.empty()) {
+      const size_t ready = models.size() - models_not_ready.size();
+      conditions.push_back(models_not_ready.empty()
+                               ? Condition("ModelsReady", true, "AllModelsReady", fmt::format("{}/{} declared models are ready", ready, models.size()), generation)
+                               : Condition("ModelsReady", false, "ModelsNotReady", fmt::format("{}/{} declared models are ready; not ready: {}", ready, models.size(), fmt::join(models_not_ready, ", ")), generation));
+    }
+    if (running && !models_not_ready.empty()) {
+      conditions.push_back(Condition("Ready", false, "ModelsNotReady", fmt::format("the pods of Cluster: {} are running, but declared models are not ready: {}", apiserver::Name(cluster), fmt::join(models_not_ready, ", ")), generation));
+    } else {
+      conditions.push_back(running ? Condition("Ready", true, "ClusterReady", fmt::format("Cluster: {} is ready, current phase is Running", apiserver::Name(cluster)), generation)
+                                   : Condition("Ready", false, "ComponentsNotReady", fmt::format("pods are unavailable in Components: {}, refer to related component message in Cluster.status.components", list), generation));
+    }
   }
   status["conditions"] = MergeConditions(old_status.value("conditions", Json::array()), conditions);
   status["observedGeneration"] = generation;

@@ -29,9 +29,12 @@ namespace xblocks::controllers {
 
 class ClusterReconciler : public Reconciler {
  public:
-  // The informers watch Clusters and Components in every namespace.
-  ClusterReconciler(client::Client& client, const Informer& clusters, const Informer& components)
-      : client_(client), clusters_(clusters), components_(components) {}
+  // The informers watch Clusters, Components and, when given, Models in every namespace. With
+  // Models, a Running cluster is Ready only once every Model declared for it is Ready, and the
+  // condition ModelsReady counts them.
+  ClusterReconciler(client::Client& client, const Informer& clusters, const Informer& components,
+                    const Informer* models = nullptr)
+      : client_(client), clusters_(clusters), components_(components), models_(models) {}
 
   std::string_view name() const override { return "cluster"; }
   ReconcileResult Reconcile(const Request& request, const ReconcileContext& context) override;
@@ -66,6 +69,7 @@ class ClusterReconciler : public Reconciler {
   SystemClock clock_;
   const Informer& clusters_;
   const Informer& components_;
+  const Informer* models_;
 };
 
 }  // namespace xblocks::controllers

@@ -10,6 +10,7 @@
 #include "apiserver/object_meta.h"
 #include "client/events.h"
 #include "controllers/kubeblocks_names.h"
+#include "controllers/model_controller.h"
 #include "controllers/ops_request_types.h"
 
 namespace xblocks::controllers {
@@ -96,8 +97,9 @@ bool Overrides(const std::string& newer_type, const std::string& older_type) {
 // One reconcile of one OpsRequest.
 class OpsRun {
  public:
-  OpsRun(client::Client& client, const Clock& clock, const Informer& pods, Json ops, const ReconcileContext& context)
-      : client_(client), clock_(clock), pods_(pods), ops_(std::move(ops)), context_(context) {
+  OpsRun(client::Client& client, const Clock& clock, const Informer& pods, const Informer* models, Json ops,
+         const ReconcileContext& context)
+      : client_(client), clock_(clock), pods_(pods), models_(models), ops_(std::move(ops)), context_(context) {
     ns_ = apiserver::Namespace(ops_);
     name_ = apiserver::Name(ops_);
     const Json& spec = ops_.value("spec", Json::object());
@@ -135,6 +137,7 @@ class OpsRun {
   client::Client& client_;
   const Clock& clock_;
   const Informer& pods_;
+  const Informer* models_;
   Json ops_;
   const ReconcileContext& context_;
   std::string ns_, name_, type_, cluster_name_, phase_;
@@ -368,7 +371,7 @@ Status OpsRun::CancelQueued(const std::string& failed_head) {
     const std::string phase = api::StringMemberOf(other.value("status", Json::object()), "phase");
     if (phase != "Pending" && !phase.empty()) continue;
     if (other["spec"].value("force", false) && !other["spec"].value("enqueueOnForce", false)) continue;
-    OpsRun queued(client_, clock_, pods_, other, context_);
+    OpsRun queued(client_, clock_, pods_, models_, other, context_);
     queued.cluster_ = cluster_;
     ReconcileResult result = queued.Transition(
         "Cancelled", "Cancelled", "True", "CancelByController",
@@ -488,7 +491,7 @@ Status OpsRun::AbortOverridden() {
       return std::find(mine.begin(), mine.end(), component) != mine.end();
     });
     if (!shared) continue;
-    OpsRun older(client_, clock_, pods_, other, context_);
+    OpsRun older(client_, clock_, pods_, models_, other, context_);
     older.cluster_ = cluster_;
     ReconcileResult result =
         older.Transition("Aborted", "Aborted", "True", "Aborted",
@@ -576,6 +579,38 @@ ReconcileResult OpsRun::Running() {
                             "status.components",
                             name_, cluster_name_));
   }
+  // Operations that bring up new pods succeed only once the cluster's declared models are served
+  // by them again, because Xinference forgets its models on every restart.
+  if (models_ != nullptr && type_ != "Stop") {
+    std::vector<Json> current;
+    for (const Json& pod : *pods) {
+      if (!apiserver::IsDeleting(pod)) current.push_back(pod);
+    }
+    if (auto wait = WaitForModels(ModelsOfCluster(*models_, ns_, cluster_name_), current)) {
+      if (wait->failed) return Fail("Failed", "ModelsFailed", wait->message);
+      // One condition, and one Event and log line each time the list of waiting models changes.
+      bool changed = true;
+      for (const Json& condition : api::ArrayAt(status_, "conditions")) {
+        if (api::StringMemberOf(condition, "type") == "ModelsReady") {
+          changed = api::StringMemberOf(condition, "message") != wait->message;
+        }
+      }
+      SetCondition("ModelsReady", "False", "WaitForModels", wait->message);
+      if (changed) {
+        context_.Info("opsrequest waiting for models", {{"ops", name_}, {"err", wait->message}});
+        Event("Normal", "WaitForModels", wait->message);
+      }
+      if (Status written = WriteStatus(); !written.ok()) return ReconcileResult::Retry(written);
+      return ReconcileResult::RequeueAfter(kPollActive);
+    }
+  }
+  if (models_ != nullptr) {
+    for (const Json& condition : api::ArrayAt(status_, "conditions")) {
+      if (api::StringMemberOf(condition, "type") == "ModelsReady") {
+        SetCondition("ModelsReady", "True", "ModelsReady", "every declared model is served by the new pods");
+      }
+    }
+  }
   return Transition("Succeed", "Succeed", "True", "OpsRequestProcessedSuccessfully",
                     fmt::format("Successfully processed the OpsRequest: {} in Cluster: {}", name_, cluster_name_),
                     milliseconds(0));
@@ -588,7 +623,7 @@ ReconcileResult OpsRequestReconciler::Reconcile(const Request& request, const Re
   if (!ops.ok()) {
     return ops.status().code() == StatusCode::kNotFound ? ReconcileResult::Done() : ReconcileResult::Retry(ops.status());
   }
-  OpsRun run(client_, clock_, pods_, std::move(*ops), context);
+  OpsRun run(client_, clock_, pods_, models_, std::move(*ops), context);
   return run.Run();
 }
 

@@ -21,9 +21,12 @@ namespace xblocks::controllers {
 
 class OpsRequestReconciler : public Reconciler {
  public:
-  // `pods` watches the pods of every namespace.
-  OpsRequestReconciler(client::Client& client, const Clock& clock, const Informer& pods)
-      : client_(client), clock_(clock), pods_(pods) {}
+  // `pods` watches the pods of every namespace, and `models`, when given, the Models: an
+  // operation that recreates pods succeeds only once every Model of the cluster is served again
+  // by the new pods.
+  OpsRequestReconciler(client::Client& client, const Clock& clock, const Informer& pods,
+                       const Informer* models = nullptr)
+      : client_(client), clock_(clock), pods_(pods), models_(models) {}
 
   std::string_view name() const override { return "opsrequest"; }
   ReconcileResult Reconcile(const Request& request, const ReconcileContext& context) override;
@@ -32,6 +35,7 @@ class OpsRequestReconciler : public Reconciler {
   client::Client& client_;
   const Clock& clock_;
   const Informer& pods_;
+  const Informer* models_;
 };
 
 }  // namespace xblocks::controllers

@@ -45,6 +45,9 @@ Json OperatorRules() {
       Rule({""}, {"pods", "services", "configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims"}, all),
       Rule({""}, {"events"}, {"get", "list", "watch", "create", "update", "patch"}),
       Rule({"rbac.authorization.k8s.io"}, {"rolebindings"}, all),
+      Rule({"xblocks.io"}, {"models"}, {"get", "list", "watch", "update", "patch"}),
+      Rule({"xblocks.io"}, {"models/status"}, status_verbs),
+      Rule({"xblocks.io"}, {"models/finalizers"}, {"update"}),
   });
 }
 

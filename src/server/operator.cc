@@ -84,6 +84,7 @@ struct Operator::State {
                                                  {"err", version.status().message()}});
       } else {
         auto listed = client->List(client::resources::kClusterDefinitions, "", {});
+        if (listed.ok()) listed = client->List(client::resources::kModels, "", {});
         if (listed.ok()) {
           const Json parsed = Json::parse(*version, nullptr, /*allow_exceptions=*/false);
           XB_LOG_INFO("API server ready", {{"server", config.server},
