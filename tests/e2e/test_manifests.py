@@ -13,7 +13,7 @@ from conftest import KUBECTL_DIR, XBLOCKS_BIN, Server
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KUBECTL = os.path.join(KUBECTL_DIR, "kubectl.1.33")
 
-CRD_KINDS = {"Cluster", "ClusterDefinition", "ClusterVersion", "Component", "OpsRequest", "InstanceSet"}
+CRD_KINDS = {"Cluster", "ClusterDefinition", "ClusterVersion", "Component", "OpsRequest", "InstanceSet", "Model"}
 OPERATOR_OBJECTS = {
     ("Namespace", "xblocks-system"), ("ServiceAccount", "xblocks-operator"), ("ClusterRole", "xblocks-operator"),
     ("ClusterRoleBinding", "xblocks-operator"), ("Role", "xblocks-operator-leader-election"),

@@ -102,7 +102,8 @@ def test_install_creates_operator_objects(kubernetes):
     policy = kubectl_ok(kube, "get", "validatingadmissionpolicy", "xblocks-do-not-terminate", "-o", "name")
     definition = json.loads(kubectl_ok(kube, "get", "clusterdefinition", "xinference", "-o", "json"))
 
-    for crd in ("clusters.apps.kubeblocks.io", "opsrequests.apps.kubeblocks.io", "instancesets.workloads.kubeblocks.io"):
+    for crd in ("clusters.apps.kubeblocks.io", "opsrequests.apps.kubeblocks.io", "instancesets.workloads.kubeblocks.io",
+                "models.xblocks.io"):
         assert f"customresourcedefinition.apiextensions.k8s.io/{crd}" in crds
     assert policy.strip() == "validatingadmissionpolicy.admissionregistration.k8s.io/xblocks-do-not-terminate"
     assert definition["status"]["phase"] == "Available"

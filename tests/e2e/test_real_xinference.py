@@ -14,9 +14,13 @@ leaves the machine: a built-in model that needs a download fails instead of reac
 import json
 import os
 import shutil
+import signal
+import socket
 import stat
 import struct
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +28,7 @@ import urllib.request
 import pytest
 import yaml
 
+import recordings
 from conftest import TUTORIAL_CLUSTER, Server, parse_table, wait_for
 from replicas import IMAGE, apply, kubectl_ok, pods, wait_cluster
 
@@ -135,14 +140,16 @@ def served(tmp_path_factory, xinference_env, weights):
     work = tmp_path_factory.mktemp("real-xinference")
     launcher = write_launcher(str(work), xinference_env)
     server = Server(work, args=["--image-command", f"{IMAGE}={launcher}"])
-    server.start()
-    apply(server, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
-    apply(server, yaml.safe_load(TUTORIAL_CLUSTER))
-    wait_cluster(server, "demo", "Running", timeout=REPLICA_TIMEOUT)
-    apply(server, model_manifest(weights))
-    wait_model(server, "Ready")
-    yield server
-    server.stop()
+    try:
+        server.start()
+        apply(server, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+        apply(server, yaml.safe_load(TUTORIAL_CLUSTER))
+        wait_cluster(server, "demo", "Running", timeout=REPLICA_TIMEOUT)
+        apply(server, model_manifest(weights))
+        wait_model(server, "Ready")
+        yield server
+    finally:
+        server.close()
 
 
 def test_declared_model_is_served(served):
@@ -247,3 +254,84 @@ def test_deleting_the_model_terminates_it(served):
     kubectl_ok(served, "delete", "model", MODEL, "-n", "demo", "--timeout=120s")
     assert MODEL not in [i["model_uid"] for i in get(url, "/v1/models/instances")]
     assert MODEL not in [m["id"] for m in get(url, "/v1/models")["data"]]
+
+
+class Reply:
+    def __init__(self, status, headers, data):
+        self.status = status
+        self.headers = {key.lower(): value for key, value in headers.items()}
+        self.text = data.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.text)
+
+
+def test_real_server_matches_recordings(xinference_env, weights, tmp_path):
+    """Every golden file in tests/fixtures/recordings/real, which the fixture's tests replay
+    against the fixture, still describes what real Xinference answers."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "xinference"))
+    import recorder
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # xoscar's unix socket paths must stay under 108 bytes, which tmp_path can exceed.
+    sockets = tempfile.mkdtemp(prefix="xb-xoscar-", dir="/tmp")
+    env = dict(os.environ, XINFERENCE_HOME=str(tmp_path / "home"), XOSCAR_DIR=sockets,
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    log = open(tmp_path / "xinference.log", "wb")
+    process = subprocess.Popen([os.path.join(xinference_env, "bin", "xinference-local"), "-H", "127.0.0.1",
+                                "-p", str(port)], env=env, stdout=log, stderr=log, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def send(method, path, body):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                return Reply(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers), error.read())
+
+    try:
+        wait_for(lambda: process.poll() is None and _answers(url), timeout=REPLICA_TIMEOUT,
+                 message="xinference-local did not start")
+        mismatches = {}
+        # In the order they were recorded: a failed launch leaves an ERROR instance that no
+        # reset removes, and the later recordings expect it.
+        assert sorted(os.path.basename(path)[:-5] for path in recordings.REAL) == sorted(recorder.SCENARIOS)
+        for name in recorder.SCENARIOS:
+            path = os.path.join(recordings.DIR, "real", name + ".json")
+            recorder.reset(url)
+            found = recordings.replay(recordings.load(path), send, weights)
+            if found:
+                mismatches[os.path.basename(path)] = found
+        assert len(recordings.REAL) >= 19
+        assert mismatches == {}
+    finally:
+        stop_group(process)
+        log.close()
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def stop_group(process):
+    """SIGTERM the process group that `process` leads, then SIGKILL what is left after 30 s."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=30)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url + "/status", timeout=5):
+            return True
+    except (OSError, urllib.error.URLError):
+        return False

@@ -21,10 +21,12 @@ import time
 
 import pytest
 
+import recordings
+from recordings import shape_mismatches
+
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(TESTS_DIR, "fixtures", "xinference_fixture.py")
-RECORDINGS_DIR = os.path.join(TESTS_DIR, "fixtures", "recordings")
-RECORDINGS = sorted(glob.glob(os.path.join(RECORDINGS_DIR, "*.json")))
+RECORDINGS = recordings.ALL
 
 # Two loopback addresses, as two embedded replicas would use.
 HOSTS = ("127.0.0.1", "127.0.0.5")
@@ -43,77 +45,6 @@ ACCESS_LOG_LINE = re.compile(r'^INFO:     127\.0\.0\.1:\d+ - "GET /status HTTP/1
 
 # ---------------------------------------------------------------------------------------------
 # Shape matching
-
-
-TYPE_CHECKS = {
-    "<string>": lambda v: isinstance(v, str),
-    "<int>": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "<float>": lambda v: isinstance(v, float),
-    "<number>": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "<bool>": lambda v: isinstance(v, bool),
-    "<null>": lambda v: v is None,
-    "<list>": lambda v: isinstance(v, list),
-    "<object>": lambda v: isinstance(v, dict),
-    "<any>": lambda v: True,
-}
-CONTAINS_PREFIX = "<contains:"
-LIST_MARKERS = ("<list of>", "<non-empty list of>")
-OTHER_KEYS = "<*>"
-
-
-def shape_mismatches(actual, shape, where="$"):
-    """Return one message per place where actual does not match the recorded shape."""
-    if isinstance(shape, str) and shape in TYPE_CHECKS:
-        ok = TYPE_CHECKS[shape](actual)
-        return [] if ok else [f"{where}: expected {shape}, got {actual!r}"]
-    if isinstance(shape, str) and shape.startswith(CONTAINS_PREFIX):
-        needle = shape[len(CONTAINS_PREFIX):-1]
-        ok = isinstance(actual, str) and needle in actual
-        return [] if ok else [f"{where}: expected a string containing {needle!r}, got {actual!r}"]
-    if isinstance(shape, dict) and len(shape) == 1 and next(iter(shape)) in LIST_MARKERS:
-        return list_mismatches(actual, shape, where)
-    if isinstance(shape, dict):
-        return object_mismatches(actual, shape, where)
-    if isinstance(shape, list):
-        return positional_mismatches(actual, shape, where)
-    ok = actual == shape and type(actual) is type(shape)
-    return [] if ok else [f"{where}: expected {shape!r}, got {actual!r}"]
-
-
-def list_mismatches(actual, shape, where):
-    marker, item_shape = next(iter(shape.items()))
-    if not isinstance(actual, list):
-        return [f"{where}: expected a list, got {actual!r}"]
-    if marker == "<non-empty list of>" and not actual:
-        return [f"{where}: expected a non-empty list, got []"]
-    errors = []
-    for index, item in enumerate(actual):
-        errors += shape_mismatches(item, item_shape, f"{where}[{index}]")
-    return errors
-
-
-def object_mismatches(actual, shape, where):
-    if not isinstance(actual, dict):
-        return [f"{where}: expected an object, got {actual!r}"]
-    named = {key: value for key, value in shape.items() if key != OTHER_KEYS}
-    errors = [f"{where}: missing key {key!r}" for key in named if key not in actual]
-    for key, value in actual.items():
-        if key in named:
-            errors += shape_mismatches(value, named[key], f"{where}.{key}")
-        elif OTHER_KEYS in shape:
-            errors += shape_mismatches(value, shape[OTHER_KEYS], f"{where}.{key}")
-        else:
-            errors.append(f"{where}: unexpected key {key!r}")
-    return errors
-
-
-def positional_mismatches(actual, shape, where):
-    if not isinstance(actual, list) or len(actual) != len(shape):
-        return [f"{where}: expected a list of {len(shape)} items, got {actual!r}"]
-    errors = []
-    for index, (item, item_shape) in enumerate(zip(actual, shape)):
-        errors += shape_mismatches(item, item_shape, f"{where}[{index}]")
-    return errors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,31 +189,19 @@ def instance_statuses(fixture):
 # Recordings
 
 
-def load_recording(path):
-    with open(path, encoding="utf-8") as recording:
-        return json.load(recording)
+load_recording = recordings.load
 
 
 @pytest.mark.parametrize("host", HOSTS)
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: os.path.basename(p)[:-5])
-def test_recording(start_fixture, host, path):
+def test_recording(start_fixture, host, path, tmp_path):
     recording = load_recording(path)
     fixture = start_fixture(host)
-    for step in recording.get("setup", []):
-        response = fixture.request(step["method"], step["path"], step["body"])
-        assert response.status == 200, f"setup {step}: {response.status} {response.data!r}"
-
-    request = recording["request"]
-    response = fixture.request(request["method"], request["path"], request["body"])
-    expected = recording["response"]
-
-    assert response.status == expected["status"], response.data
-    if "text_contains" in expected:
-        for needle in expected["text_contains"]:
-            assert needle in response.text
-        return
-    assert response.headers["content-type"] == "application/json"
-    assert shape_mismatches(response.json(), expected["body"]) == []
+    # The fixture checks only that a custom model's directory exists.
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    mismatches = recordings.replay(recording, fixture.request, str(weights))
+    assert mismatches == [], mismatches
 
 
 def test_recordings_cover_manager_endpoints():
@@ -297,7 +216,7 @@ def test_recordings_cover_manager_endpoints():
 
 def test_recordings_name_their_source():
     for path in RECORDINGS:
-        assert load_recording(path)["source"].startswith(("xinference.md",)), path
+        assert load_recording(path)["source"].startswith(("xinference.md", recordings.REAL_SOURCE)), path
 
 
 @pytest.mark.parametrize("actual, shape", [
