@@ -13,6 +13,10 @@ echo "== control plane for the operator-mode tests"
 # build does not stop the suite, because tests/e2e/test_controlplane.py runs the build again and
 # fails with its log.
 tests/controlplane/build.sh >/dev/null || echo "control plane build failed; its tests will fail"
+echo "== Xinference for the real-Xinference tests"
+# Installed here so that its progress shows; tests/e2e/test_real_xinference.py runs the same
+# script and fails with its output when the install failed.
+tests/xinference/setup.sh >/dev/null || echo "Xinference install failed; the real-Xinference tests will fail"
 echo "== end-to-end tests"
 python=$(scripts/python-env.sh)
 XBLOCKS_BIN="$root/build/xblocks" "$python" -m pytest -q tests/e2e "$@"

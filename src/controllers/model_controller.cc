@@ -70,7 +70,7 @@ Json LaunchBody(const Json& model) {
   if (spec.contains("modelSizeInBillions")) body["model_size_in_billions"] = spec["modelSizeInBillions"];
   if (spec.contains("nGpu")) {
     const Json& gpus = spec["nGpu"];
-    // 0 asks for CPU, which Xinference spells as null.
+    // 0 requests CPU, which Xinference spells as null.
     body["n_gpu"] = gpus.is_number_integer() && gpus.get<int64_t>() == 0 ? Json(nullptr) : gpus;
   }
   return body;
@@ -221,7 +221,7 @@ void ModelReconciler::StartLaunch(const std::string& key, const Json& model, con
   std::lock_guard lock(mu_);
   if (launches_.count(key) > 0) return;
   launches_[key] = launch;
-  // The thread holds its own copies; the map entry keeps the result until ForgetLaunch().
+  // The thread works on its own copies, and the map entry keeps the result until ForgetLaunch().
   launch->thread = std::thread([this, launch, model, pod, endpoint = std::move(endpoint)] {
     XinferenceClient replica(options_.transport, endpoint);
     std::optional<LaunchFailure> failure;
@@ -229,8 +229,8 @@ void ModelReconciler::StartLaunch(const std::string& key, const Json& model, con
     const Json custom = CustomModelSpec(model);
     Result<std::optional<Refusal>> result = std::optional<Refusal>();
     if (!custom.is_null()) {
-      // Registering a name again makes Xinference 0.11 delete that model's cache, so a name it
-      // already knows (registered before this pod restarted, or built in) is left alone.
+      // Registering a name again makes Xinference 0.11 delete that model's cache, so a name that
+      // it already lists (registered before this pod restarted, or built in) is left alone.
       const std::string type = api::ObjectAt(model, "spec").value("modelType", "LLM");
       auto known = replica.IsRegistered(type, custom.value("model_name", ""));
       if (!known.ok()) {

@@ -5,7 +5,7 @@
 // VerticalScaling, a crash, an OOM kill) comes back with none. Each reconcile of a Model:
 //   1. lists the Cluster's pods; a pod that is not Ready (GET /status, the readiness probe) is
 //      Waiting;
-//   2. asks each ready pod for the model's uid in GET /v1/models/instances, and never calls an
+//   2. looks up the model's uid in each ready pod's GET /v1/models/instances, and never calls an
 //      endpoint with a uid the server does not list;
 //   3. launches the model where it is missing: registers a custom model from spec.modelPath
 //      first, then POST /v1/models?wait_ready=true on a thread of its own, because only the
@@ -36,7 +36,7 @@ namespace xblocks::controllers {
 
 inline constexpr const char* kModelFinalizer = "xblocks.io/model-termination";
 
-// Why a launch failed, in words a user can act on.
+// The cause of a failed launch, in words a user can act on.
 struct LaunchFailure {
   std::string reason;   // UnknownModel, ModelPathNotFound, OutOfMemory, NoGpuSlot, InvalidSpec, LaunchFailed
   std::string message;  // names the cause and what to change

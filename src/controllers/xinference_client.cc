@@ -132,7 +132,7 @@ Result<bool> XinferenceClient::IsRegistered(const std::string& model_type, const
                     kShortCall);
   if (!reply.ok()) return reply.status();
   if (reply->status == 200) return true;
-  if (reply->status == 400) return false;  // Xinference answers an unknown name with 400
+  if (reply->status == 400) return false;  // Xinference returns 400 for an unknown name
   return Status(StatusCode::kUnavailable, fmt::format("GET /v1/model_registrations/{}/{} on {} answered HTTP {}: {}",
                                                       model_type, model_name, endpoint_.BaseUrl(), reply->status,
                                                       RefusalDetail(reply->body)));

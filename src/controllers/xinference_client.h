@@ -1,5 +1,5 @@
 // The calls the Model controller makes to an Xinference replica's REST API (0.11 dialect), and
-// the checks on what the replica answers. The transport is a function, so tests pass a fake and
+// the checks on what the replica returns. The transport is a function, so tests pass a fake and
 // the controller passes HttpTransport.
 //
 //   XinferenceClient replica(HttpTransport(), {"127.0.0.2", 9997});
@@ -28,15 +28,15 @@ struct ReplicaEndpoint {
   std::string BaseUrl() const;  // http://host:port
 };
 
-// One HTTP exchange. `status` 0 never occurs: a request that got no answer is an error Status.
+// One HTTP exchange. `status` is never 0, because a request without a response is an error Status.
 struct HttpReply {
   int status = 0;
   std::string body;
 };
 
 // Sends `method target` with an optional JSON body and waits up to `timeout` for the whole
-// reply. Returns kUnavailable when the replica refuses or drops the connection, kTimeout when it
-// does not answer in time.
+// reply. Returns kUnavailable when the replica refuses or drops the connection, kTimeout when no
+// reply arrives in time.
 using HttpTransport = std::function<Result<HttpReply>(const ReplicaEndpoint& endpoint, const std::string& method,
                                                       const std::string& target, const std::optional<Json>& body,
                                                       std::chrono::milliseconds timeout)>;

@@ -60,7 +60,7 @@ def wait_model(server, phase, ready=None, name="bge"):
 
 
 def instances(pod_item, uid="bge"):
-    """The states of `uid` on the replica, or None while the replica does not answer."""
+    """The states of `uid` on the replica, or None while the replica does not respond."""
     url = f"http://{pod_item['status']['podIP']}:9997/v1/models/instances?model_uid={uid}"
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -104,9 +104,10 @@ def test_model_lifecycle_on_fixture_replicas(server):
         assert instances(item) == ["READY"]
     conditions = {c["type"]: c for c in json.loads(kubectl_ok(server, "get", "cluster", "mycluster", "-n", "models",
                                                             "-o", "json"))["status"]["conditions"]}
-    assert conditions["ModelsReady"]["status"] == "True" and conditions["Ready"]["status"] == "True", conditions
+    assert conditions["ModelsReady"]["status"] == "True", conditions
+    assert conditions["Ready"]["status"] == "True", conditions
 
-    # The changing clusterName is refused.
+    # A change of clusterName is rejected.
     result = server.kubectl(KUBECTL, "patch", "model", "bge", "-n", "models", "--type", "merge",
                             "-p", '{"spec":{"clusterName":"other"}}')
     assert result.returncode != 0 and "forbidden to update spec.clusterName" in result.stderr, result.stderr

