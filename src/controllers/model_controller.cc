@@ -204,7 +204,17 @@ ModelReconciler::~ModelReconciler() {
     launches.swap(launches_);
   }
   for (auto& [key, launch] : launches) {
-    if (launch->thread.joinable()) launch->thread.join();
+    bool finished = false;
+    {
+      std::lock_guard lock(launch->mu);
+      finished = launch->finished;
+    }
+    if (!launch->thread.joinable()) continue;
+    if (finished) {
+      launch->thread.join();
+    } else {
+      launch->thread.detach();
+    }
   }
 }
 
@@ -212,6 +222,7 @@ std::optional<ModelReconciler::LaunchState> ModelReconciler::LaunchStateOf(const
   std::lock_guard lock(mu_);
   auto it = launches_.find(key);
   if (it == launches_.end()) return std::nullopt;
+  std::lock_guard launch_lock(it->second->mu);
   return LaunchState{!it->second->finished, it->second->answered, it->second->failure};
 }
 
@@ -221,9 +232,11 @@ void ModelReconciler::StartLaunch(const std::string& key, const Json& model, con
   std::lock_guard lock(mu_);
   if (launches_.count(key) > 0) return;
   launches_[key] = launch;
-  // The thread works on its own copies, and the map entry keeps the result until ForgetLaunch().
-  launch->thread = std::thread([this, launch, model, pod, endpoint = std::move(endpoint)] {
-    XinferenceClient replica(options_.transport, endpoint);
+  // The thread works on its own copies and the shared Launch only, so it may outlive the
+  // reconciler.
+  launch->thread = std::thread([launch, transport = options_.transport, timeout = options_.launch_timeout, model,
+                                pod, endpoint = std::move(endpoint)] {
+    XinferenceClient replica(transport, endpoint);
     std::optional<LaunchFailure> failure;
     bool answered = false;
     const Json custom = CustomModelSpec(model);
@@ -239,11 +252,11 @@ void ModelReconciler::StartLaunch(const std::string& key, const Json& model, con
         result = replica.Register(type, custom);
       }
     }
-    if (result.ok() && !result->has_value()) result = replica.Launch(LaunchBody(model), options_.launch_timeout);
+    if (result.ok() && !result->has_value()) result = replica.Launch(LaunchBody(model), timeout);
     if (result.ok()) {
       answered = true;
       // The uid is already loaded or loading, for example while Xinference recreates a model
-      // whose process died: not a failure, the next reconcile reads its state.
+      // whose process died. That is not a failure, and the next reconcile reads its state.
       if (result->has_value() && (*result)->detail.find("already in the model list") == std::string::npos) {
         failure = ClassifyLaunchFailure(model, pod, **result);
       }
@@ -253,7 +266,7 @@ void ModelReconciler::StartLaunch(const std::string& key, const Json& model, con
                                                  {"pod", pod},
                                                  {"err", result.status().message()}});
     }
-    std::lock_guard done(mu_);
+    std::lock_guard done(launch->mu);
     launch->failure = std::move(failure);
     launch->answered = answered;
     launch->finished = true;
@@ -265,7 +278,11 @@ void ModelReconciler::ForgetLaunch(const std::string& key) {
   {
     std::lock_guard lock(mu_);
     auto it = launches_.find(key);
-    if (it == launches_.end() || !it->second->finished) return;
+    if (it == launches_.end()) return;
+    {
+      std::lock_guard launch_lock(it->second->mu);
+      if (!it->second->finished) return;
+    }
     launch = std::move(it->second);
     launches_.erase(it);
   }

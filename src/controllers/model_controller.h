@@ -86,7 +86,9 @@ class ModelReconciler : public Reconciler {
 
   ModelReconciler(client::Client& client, const Clock& clock, const Informer& models, const Informer& clusters,
                   const Informer& pods, Options options = {});
-  // Waits for launches in flight to return.
+  // Joins finished launch threads. A launch still loading keeps running on its own thread,
+  // detached, until Xinference replies or the launch timeout passes, so stopping the
+  // controllers never waits for a model to load.
   ~ModelReconciler() override;
 
   std::string_view name() const override { return "model"; }
@@ -94,12 +96,16 @@ class ModelReconciler : public Reconciler {
 
  private:
   // One launch on one pod, run on its own thread.
+  // Shared by the reconciler and the launch thread, which touches nothing else of the
+  // reconciler.
   struct Launch {
-    std::thread thread;
-    bool finished = false;
-    // Set when Xinference refused it; a transport error leaves both unset, so it is tried again.
-    std::optional<LaunchFailure> failure;
-    bool answered = false;
+    std::thread thread;  // guarded by ModelReconciler::mu_
+    std::mutex mu;
+    bool finished = false;  // guarded by mu
+    // Set when Xinference rejected the launch; a transport error leaves both unset, so the
+    // launch is tried again.
+    std::optional<LaunchFailure> failure;  // guarded by mu
+    bool answered = false;                 // guarded by mu
   };
   struct LaunchState {
     bool running = false;
