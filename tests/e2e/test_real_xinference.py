@@ -220,17 +220,25 @@ def write_huge_vocabulary_copy(weights, target, vocabulary=3_000_000):
         header = json.loads(f.read(header_size))
         data = f.read()
     name = next(key for key in header if key.endswith("word_embeddings.weight"))
-    rows, columns = header[name]["shape"]
-    start = len(data)
-    header[name] = {"dtype": "F32", "shape": [vocabulary, columns],
-                    "data_offsets": [start, start + vocabulary * columns * 4]}
+    columns = header[name]["shape"][1]
+    # safetensors wants the tensors back to back, so the others are packed again and the large
+    # table goes last, where truncate() extends the file with zeros.
+    tensors = sorted((key for key in header if key not in (name, "__metadata__")),
+                     key=lambda key: header[key]["data_offsets"][0])
+    packed = bytearray()
+    for key in tensors:
+        begin, end = header[key]["data_offsets"]
+        header[key]["data_offsets"] = [len(packed), len(packed) + end - begin]
+        packed += data[begin:end]
+    size = vocabulary * columns * 4
+    header[name] = {"dtype": "F32", "shape": [vocabulary, columns], "data_offsets": [len(packed), len(packed) + size]}
     encoded = json.dumps(header).encode()
     encoded += b" " * (-len(encoded) % 8)
     with open(target / "model.safetensors", "wb") as f:
         f.write(struct.pack("<Q", len(encoded)))
         f.write(encoded)
-        f.write(data)
-        f.truncate(8 + len(encoded) + start + vocabulary * columns * 4)
+        f.write(packed)
+        f.truncate(8 + len(encoded) + len(packed) + size)
 
 
 def test_model_larger_than_the_memory_limit_fails_out_of_memory(served, weights, tmp_path):
