@@ -289,6 +289,47 @@ void ModelReconciler::ForgetLaunch(const std::string& key) {
   if (launch->thread.joinable()) launch->thread.join();
 }
 
+void ModelReconciler::JoinFinished(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = launches_.find(key);
+  if (it == launches_.end() || !it->second->thread.joinable()) return;
+  {
+    std::lock_guard launch_lock(it->second->mu);
+    if (!it->second->finished) return;
+  }
+  it->second->thread.join();
+}
+
+void ModelReconciler::PruneLaunches(const std::string& uid, int64_t generation,
+                                    const std::set<std::string>& pod_uids) {
+  std::vector<std::shared_ptr<Launch>> dropped;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = launches_.begin(); it != launches_.end();) {
+      // Keys are "<pod uid>/<model uid>/<generation>"; a pod uid contains no '/'.
+      const std::string& key = it->first;
+      const size_t first = key.find('/');
+      const size_t last = key.rfind('/');
+      const bool this_model = first != last && key.substr(first + 1, last - first - 1) == uid;
+      const bool current = pod_uids.count(key.substr(0, first)) > 0 && key.substr(last + 1) == std::to_string(generation);
+      bool finished = false;
+      {
+        std::lock_guard launch_lock(it->second->mu);
+        finished = it->second->finished;
+      }
+      if (this_model && !current && finished) {
+        dropped.push_back(std::move(it->second));
+        it = launches_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& launch : dropped) {
+    if (launch->thread.joinable()) launch->thread.join();
+  }
+}
+
 ModelReconciler::ReplicaState ModelReconciler::ReconcileReplica(const Json& model, const Json& pod,
                                                                 const ReconcileContext& context) {
   ReplicaState state{apiserver::Name(pod), apiserver::Uid(pod), "Waiting", "", std::nullopt, ""};
@@ -327,12 +368,14 @@ ModelReconciler::ReplicaState ModelReconciler::ReconcileReplica(const Json& mode
     return state;
   }
   if (launch && launch->failure) {
+    JoinFinished(key);
     state.state = "Failed";
     state.message = launch->failure->message;
     state.failure = launch->failure;
     return state;
   }
   if (instance != nullptr && instance->status == "READY") {
+    if (launch) ForgetLaunch(key);  // loaded: the record of its launch has done its job
     state.state = "Ready";
     return state;
   }
@@ -371,6 +414,7 @@ ReconcileResult ModelReconciler::Finalize(const Json& model, const ReconcileCont
     ++terminated;
     context.Info("model terminated", {{"pod", apiserver::Name(pod)}, {"uid", uid}});
   }
+  PruneLaunches(uid, -1, {});
   if (terminated > 0) {
     (void)client::RecordEvent(client_, clock_, model,
                               {"Normal", "Terminated", fmt::format("terminated {} on {} replica(s)", uid, terminated),
@@ -491,7 +535,12 @@ ReconcileResult ModelReconciler::Reconcile(const Request& request, const Reconci
     }
     auto pods = pods_.List(request.ns, std::string(kb::kInstanceLabel) + "=" + cluster_name);
     if (!pods.ok()) return ReconcileResult::Retry(pods.status());
-    for (const Json& pod : *pods) replicas.push_back(ReconcileReplica(model, pod, context));
+    std::set<std::string> pod_uids;
+    for (const Json& pod : *pods) {
+      replicas.push_back(ReconcileReplica(model, pod, context));
+      pod_uids.insert(apiserver::Uid(pod));
+    }
+    PruneLaunches(ModelUid(model), model["metadata"].value("generation", int64_t{1}), pod_uids);
   }
 
   // A uid launched before the spec changed it is stopped everywhere it still runs.

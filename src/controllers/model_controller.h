@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -132,6 +133,11 @@ class ModelReconciler : public Reconciler {
   std::optional<LaunchState> LaunchStateOf(const std::string& key);
   void StartLaunch(const std::string& key, const Json& model, const std::string& pod, ReplicaEndpoint endpoint);
   void ForgetLaunch(const std::string& key);
+  // Joins the thread of a finished launch whose failure is kept.
+  void JoinFinished(const std::string& key);
+  // Drops the finished launches of `uid` that are not for one of `pod_uids` at `generation`,
+  // so pods that are gone and older specs leave nothing behind.
+  void PruneLaunches(const std::string& uid, int64_t generation, const std::set<std::string>& pod_uids);
 
   client::Client& client_;
   const Clock& clock_;
