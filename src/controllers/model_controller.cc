@@ -38,6 +38,20 @@ int XinferencePort(const Json& pod) {
   return first > 0 ? first : 9997;
 }
 
+int64_t RestartCount(const Json& pod) {
+  int64_t restarts = 0;
+  for (const Json& container : api::ArrayAt(pod, "status.containerStatuses")) restarts += api::IntAt(container, "restartCount", 0);
+  return restarts;
+}
+
+// Whether the last time a container of the pod ended, the kernel killed it for memory.
+bool LastEndedOutOfMemory(const Json& pod) {
+  for (const Json& container : api::ArrayAt(pod, "status.containerStatuses")) {
+    if (api::StringAt(container, "lastState.terminated.reason") == "OOMKilled") return true;
+  }
+  return false;
+}
+
 int ExpectedReplicas(const Json& cluster) {
   int64_t total = 0;
   for (const Json& component : api::ArrayAt(cluster, "spec.componentSpecs")) total += api::IntAt(component, "replicas", 1);
@@ -223,12 +237,31 @@ std::optional<ModelReconciler::LaunchState> ModelReconciler::LaunchStateOf(const
   auto it = launches_.find(key);
   if (it == launches_.end()) return std::nullopt;
   std::lock_guard launch_lock(it->second->mu);
-  return LaunchState{!it->second->finished, it->second->answered, it->second->failure};
+  return LaunchState{!it->second->finished, it->second->answered, it->second->failure, it->second->restarts};
+}
+
+bool ModelReconciler::LaunchRunningOnPod(const std::string& pod_uid) {
+  std::lock_guard lock(mu_);
+  for (auto& [key, launch] : launches_) {
+    if (!key.starts_with(pod_uid + "/")) continue;
+    std::lock_guard launch_lock(launch->mu);
+    if (!launch->finished) return true;
+  }
+  return false;
+}
+
+void ModelReconciler::FailLaunch(const std::string& key, LaunchFailure failure) {
+  std::lock_guard lock(mu_);
+  auto it = launches_.find(key);
+  if (it == launches_.end()) return;
+  std::lock_guard launch_lock(it->second->mu);
+  if (it->second->finished) it->second->failure = std::move(failure);
 }
 
 void ModelReconciler::StartLaunch(const std::string& key, const Json& model, const std::string& pod,
-                                  ReplicaEndpoint endpoint) {
+                                  int64_t restarts, ReplicaEndpoint endpoint) {
   auto launch = std::make_shared<Launch>();
+  launch->restarts = restarts;
   std::lock_guard lock(mu_);
   if (launches_.count(key) > 0) return;
   launches_[key] = launch;
@@ -385,11 +418,32 @@ ModelReconciler::ReplicaState ModelReconciler::ReconcileReplica(const Json& mode
     state.message = "Xinference reports " + instance->status;
     return state;
   }
-  // Missing, TERMINATED, or ERROR from a launch this process did not make: launch it.
+  // A launch that got no reply because the replica was OOM-killed meanwhile is that model's
+  // failure: launching it again would kill the replica again, with every model on it.
+  if (launch && !launch->answered && RestartCount(pod) > launch->restarts && LastEndedOutOfMemory(pod)) {
+    LaunchFailure failure{"OutOfMemory",
+                          fmt::format("{} was killed at its memory limit while it loaded this model: raise the "
+                                      "cluster's memory with a VerticalScaling or choose a smaller model",
+                                      state.pod)};
+    FailLaunch(key, failure);
+    JoinFinished(key);
+    context.Warn("model launch killed its replica", {{"pod", state.pod}, {"uid", uid}});
+    state.state = "Failed";
+    state.message = failure.message;
+    state.failure = std::move(failure);
+    return state;
+  }
+  // Missing, TERMINATED, or ERROR from a launch this process did not make: launch it, unless
+  // another model is loading on the replica.
   if (launch) ForgetLaunch(key);
+  if (LaunchRunningOnPod(apiserver::Uid(pod))) {
+    state.state = "Launching";
+    state.message = "waiting for another model to finish loading on this replica";
+    return state;
+  }
   context.Info("launching model", {{"pod", state.pod}, {"uid", uid}, {"endpoint", endpoint.BaseUrl()},
                                    {"found", instance != nullptr ? instance->status : "none"}});
-  StartLaunch(key, model, state.pod, endpoint);
+  StartLaunch(key, model, state.pod, RestartCount(pod), endpoint);
   state.state = "Launching";
   state.message = "registering and launching";
   return state;
@@ -495,8 +549,13 @@ Status ModelReconciler::WriteStatus(const Json& model, const std::vector<Replica
   status["conditions"] = Json::array({condition});
   if (status == old_status) return Status::Ok();
 
+  // A merge patch keeps keys it does not name, so fields that no longer apply are set to null.
+  Json patch = status;
+  for (const char* field : {"endpoint", "message"}) {
+    if (!status.contains(field) && old_status.contains(field)) patch[field] = nullptr;
+  }
   auto written = client_.PatchStatus(res::kModels, apiserver::Namespace(model), apiserver::Name(model),
-                                     {{"status", status}});
+                                     {{"status", patch}});
   if (!written.ok()) return written.status().code() == StatusCode::kNotFound ? Status::Ok() : written.status();
   const std::string old_phase = api::StringMemberOf(old_status, "phase");
   const std::string old_message = api::StringMemberOf(old_status, "message");

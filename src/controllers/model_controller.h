@@ -107,11 +107,15 @@ class ModelReconciler : public Reconciler {
     // launch is tried again.
     std::optional<LaunchFailure> failure;  // guarded by mu
     bool answered = false;                 // guarded by mu
+    // The container's restartCount when the launch started, to tell a launch that the replica
+    // did not survive.
+    int64_t restarts = 0;
   };
   struct LaunchState {
     bool running = false;
     bool answered = false;
     std::optional<LaunchFailure> failure;
+    int64_t restarts = 0;
   };
 
   struct ReplicaState {
@@ -131,7 +135,13 @@ class ModelReconciler : public Reconciler {
 
   // Launch bookkeeping, keyed by pod uid, model uid and generation.
   std::optional<LaunchState> LaunchStateOf(const std::string& key);
-  void StartLaunch(const std::string& key, const Json& model, const std::string& pod, ReplicaEndpoint endpoint);
+  void StartLaunch(const std::string& key, const Json& model, const std::string& pod, int64_t restarts,
+                   ReplicaEndpoint endpoint);
+  // Whether another model's launch is in flight on the pod: one at a time per replica, so that
+  // a launch that kills the replica is the one it is blamed on.
+  bool LaunchRunningOnPod(const std::string& pod_uid);
+  // Records `failure` for a finished launch, so it is not sent again to that pod.
+  void FailLaunch(const std::string& key, LaunchFailure failure);
   void ForgetLaunch(const std::string& key);
   // Joins the thread of a finished launch whose failure is kept.
   void JoinFinished(const std::string& key);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/json_fields.h"
 #include "controllers/model_controller.h"
 #include "controllers_framework_test_support.h"
 
@@ -26,6 +27,10 @@ class FakeReplica {
       if (method == "GET" && target.starts_with("/v1/models/instances")) return HttpReply{200, instances_.dump()};
       if (method == "POST" && target.starts_with("/v1/models")) {
         ++launches_;
+        if (crash_) {
+          instances_ = Json::array();
+          return Status(StatusCode::kUnavailable, "POST /v1/models?wait_ready=true: end of stream");
+        }
         if (!reject_.empty()) {
           instances_ = Json::array({Instance(*body, "ERROR")});
           return HttpReply{400, Json({{"detail", reject_}}).dump()};
@@ -37,6 +42,11 @@ class FakeReplica {
     };
   }
 
+  // The next launches get no reply, as when the replica is killed while it loads.
+  void Crash(bool crash) {
+    std::lock_guard lock(mu_);
+    crash_ = crash;
+  }
   void Reject(std::string detail) {
     std::lock_guard lock(mu_);
     reject_ = std::move(detail);
@@ -59,6 +69,7 @@ class FakeReplica {
   std::mutex mu_;
   Json instances_ = Json::array();
   std::string reject_;
+  bool crash_ = false;
   int launches_ = 0;
 };
 
@@ -167,7 +178,7 @@ TEST_F(ModelReconcileTest, RejectedLaunchIsNotRepeatedOnSamePod) {
   }
   EXPECT_EQ(replica_.launches(), 1);
   auto model = models_->Get("demo", "bge");
-  EXPECT_EQ((*model)["status"]["conditions"][0]["reason"], "UnknownModel");
+  EXPECT_EQ((*model)["status"]["conditions"][0]["reason"], "UnknownModel") << (*model)["status"].dump();
 
   // A replaced pod is a new chance, and this time Xinference loads the model.
   replica_.Reject("");
@@ -183,6 +194,41 @@ TEST_F(ModelReconcileTest, RejectedLaunchIsNotRepeatedOnSamePod) {
   }));
   ASSERT_TRUE(ReconcileUntil("Ready"));
   EXPECT_EQ(replica_.launches(), 2);
+}
+
+TEST_F(ModelReconcileTest, LaunchThatOomKillsReplicaFails) {
+  replica_.Crash(true);
+  ASSERT_TRUE(ReconcileUntil("Launching"));
+  ASSERT_TRUE(Eventually([&] { return replica_.launches() == 1; }));
+  // The kubelet's view after the kill: one restart, ended OOMKilled, Ready again.
+  auto pod = client_->Get(client::resources::kPods, "demo", "mycluster-xinference-0");
+  ASSERT_TRUE(pod.ok());
+  (*pod)["status"]["containerStatuses"] = {{{"name", "xinference"},
+                                            {"restartCount", 1},
+                                            {"lastState", {{"terminated", {{"reason", "OOMKilled"}, {"exitCode", 137}}}}}}};
+  ASSERT_TRUE(client_->UpdateStatus(client::resources::kPods, *pod).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto cached = pods_->Get("demo", "mycluster-xinference-0");
+    return cached && api::IntAt((*cached)["status"]["containerStatuses"][0], "restartCount", 0) == 1;
+  }));
+  ASSERT_TRUE(ReconcileUntil("Failed"));
+  auto model = models_->Get("demo", "bge");
+  EXPECT_EQ((*model)["status"]["conditions"][0]["reason"], "OutOfMemory");
+  for (int i = 0; i < 5; ++i) {
+    controllers::ReconcileContext context("model", {"demo", "bge"}, "test");
+    (void)reconciler_->Reconcile({"demo", "bge"}, context);
+  }
+  EXPECT_EQ(replica_.launches(), 1);
+}
+
+TEST_F(ModelReconcileTest, ReadyModelHasNoMessage) {
+  replica_.Crash(true);
+  ASSERT_TRUE(ReconcileUntil("Launching"));
+  ASSERT_TRUE(Eventually([&] { return replica_.launches() == 1; }));
+  replica_.Crash(false);
+  ASSERT_TRUE(ReconcileUntil("Ready"));
+  auto model = models_->Get("demo", "bge");
+  EXPECT_FALSE((*model)["status"].contains("message")) << (*model)["status"].dump();
 }
 
 TEST_F(ModelReconcileTest, RestartedReplicaGetsModelAgain) {
