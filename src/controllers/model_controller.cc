@@ -380,7 +380,7 @@ ModelReconciler::ReplicaState ModelReconciler::ReconcileReplica(const Json& mode
   XinferenceClient replica(options_.transport, endpoint);
   auto instances = replica.ListInstances(uid);
   if (!instances.ok()) {
-    state.message = "the replica does not answer: " + instances.status().message();
+    state.message = "the replica does not respond: " + instances.status().message();
     return state;
   }
   const ModelInstance* instance = instances->empty() ? nullptr : &instances->front();
@@ -458,7 +458,7 @@ ReconcileResult ModelReconciler::Finalize(const Json& model, const ReconcileCont
   int terminated = 0;
   for (const Json& pod : *pods) {
     const std::string ip = api::StringAt(pod, "status.podIP");
-    if (ip.empty() || !PodReady(pod)) continue;  // a pod that is not serving holds no model to stop
+    if (ip.empty() || !PodReady(pod)) continue;  // a pod that is not serving has no model to stop
     XinferenceClient replica(options_.transport, {ip, XinferencePort(pod)});
     auto instances = replica.ListInstances(uid);
     if (!instances.ok()) continue;  // gone or restarting: it comes back without the model

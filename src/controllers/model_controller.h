@@ -56,7 +56,7 @@ std::string ModelUid(const Json& model);
 // The Models declared for Cluster `cluster` in `ns`, from the informer's cache.
 std::vector<Json> ModelsOfCluster(const Informer& models, const std::string& ns, const std::string& cluster);
 
-// What an operation still waits for before the Cluster's models count as back.
+// The models an operation still waits for before the Cluster's models count as back.
 struct ModelsWait {
   bool failed = false;  // a Model failed on the current pods; waiting longer will not help
   std::string message;
@@ -73,7 +73,7 @@ MapFn ClusterToModels(const Informer& models);
 
 struct ModelReconcilerOptions {
   HttpTransport transport = MakeHttpTransport();
-  // The longest a launch may load before it counts as failed.
+  // The maximum time a launch may load before it counts as failed.
   std::chrono::milliseconds launch_timeout{std::chrono::minutes(30)};
   // How often a Model is looked at again while nothing else changes: soon while launching, and
   // now and then when settled, to notice a model that Xinference dropped.

@@ -580,7 +580,7 @@ ReconcileResult OpsRun::Running() {
                             name_, cluster_name_));
   }
   // Operations that bring up new pods succeed only once the cluster's declared models are served
-  // by them again, because Xinference forgets its models on every restart.
+  // by them again, because Xinference loses its models on every restart.
   if (models_ != nullptr && type_ != "Stop") {
     std::vector<Json> current;
     for (const Json& pod : *pods) {

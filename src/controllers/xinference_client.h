@@ -65,7 +65,7 @@ class XinferenceClient {
   // GET /v1/models/instances?model_uid=UID: the instances of that uid (none, or one), in any
   // state including ERROR.
   Result<std::vector<ModelInstance>> ListInstances(const std::string& model_uid);
-  // GET /v1/model_registrations/TYPE/NAME: whether Xinference knows the name, built in or
+  // GET /v1/model_registrations/TYPE/NAME: whether Xinference lists the name, built in or
   // registered.
   Result<bool> IsRegistered(const std::string& model_type, const std::string& model_name);
   // POST /v1/model_registrations/TYPE with persist=false. A name that is already registered

@@ -16,7 +16,7 @@ namespace {
 using controllers::HttpReply;
 using controllers::ReplicaEndpoint;
 
-// A replica that lists the instances it was told to load, and rejects launches while `reject`
+// A replica that lists the instances it was requested to load, and rejects launches while `reject`
 // holds a detail text.
 class FakeReplica {
  public:
