@@ -149,7 +149,7 @@ class ControlPlane:
 
     def start(self):
         """Build or find the binaries, start every component and wait until all nodes are
-        Ready. Raises ControlPlaneError with the failing component's log tail."""
+        schedulable. Raises ControlPlaneError with the failing component's log tail."""
         os.makedirs(self.work_dir, exist_ok=True)
         self.bin_dir = self._build()
         self.pki.generate()
@@ -160,7 +160,7 @@ class ControlPlane:
         self._start_scheduler()
         self._start_kwok()
         self._create_nodes()
-        self._wait_for_nodes_ready()
+        self._wait_for_nodes_schedulable()
         self._wait_for_default_service_account()
         return self
 
@@ -410,15 +410,19 @@ class ControlPlane:
             raise ControlPlaneError(f"kubectl apply of the kwok nodes failed with exit code "
                                     f"{result.returncode}:\n{result.stderr}")
 
-    def _wait_for_nodes_ready(self):
-        def ready():
+    def _wait_for_nodes_schedulable(self):
+        """Wait until every node is Ready and untainted. kube-controller-manager taints a new
+        node while it is NotReady and removes the taint a moment after it turns Ready. In that
+        moment the scheduler places no pod on it."""
+        def schedulable():
             status, body = self.api_get("/api/v1/nodes")
             if status != 200:
                 return False
-            states = {node["metadata"]["name"]: node_ready(node) for node in body["items"]}
+            states = {node["metadata"]["name"]: node_schedulable(node) for node in body["items"]}
             return all(states.get(name) for name in self.node_names)
 
-        self._wait_for(f"nodes {', '.join(self.node_names)} Ready", ready, self.component("kwok"))
+        self._wait_for(f"nodes {', '.join(self.node_names)} Ready and untainted", schedulable,
+                       self.component("kwok"))
 
     def _wait_for_default_service_account(self):
         """Wait for the `default` ServiceAccount, which kube-controller-manager creates; pods
@@ -488,6 +492,11 @@ def node_ready(node):
         if condition.get("type") == "Ready":
             return condition.get("status") == "True"
     return False
+
+
+def node_schedulable(node):
+    """True when `node` is Ready and has no taint, as node_manifest creates it."""
+    return node_ready(node) and not node.get("spec", {}).get("taints")
 
 
 def _http_get(base_url, path):

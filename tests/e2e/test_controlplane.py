@@ -260,6 +260,22 @@ def test_fourth_replica_stays_pending(control_plane, namespace):
     assert scheduled["reason"] == "Unschedulable"
 
 
+def test_ready_node_with_lifecycle_taint_is_not_schedulable():
+    # A CI run saw this node: kwok had marked it Ready, and kube-controller-manager had not yet
+    # removed the taint it set while the node was new. The control plane was ready too early.
+    node = controlplane.node_manifest("kwok-node-1")
+    node["status"] = {"conditions": [{"type": "Ready", "status": "True"}]}
+    assert controlplane.node_schedulable(node)
+
+    node["spec"]["taints"] = [{"effect": "NoSchedule", "key": "node.kubernetes.io/not-ready"}]
+    assert controlplane.node_ready(node)
+    assert not controlplane.node_schedulable(node)
+
+    del node["spec"]["taints"]
+    node["status"]["conditions"][0]["status"] = "False"
+    assert not controlplane.node_schedulable(node)
+
+
 def test_failed_start_reports_log_and_stops(tmp_path, monkeypatch):
     # An invalid flag value makes kube-apiserver exit at start, after etcd is up.
     monkeypatch.setattr(controlplane, "SERVICE_CLUSTER_IP_RANGE", "not-a-cidr")
