@@ -17,6 +17,8 @@ inline constexpr const char* kVersionLabel = "app.kubernetes.io/version";
 inline constexpr const char* kComponentNameLabel = "apps.kubeblocks.io/component-name";
 inline constexpr const char* kClusterUidLabel = "apps.kubeblocks.io/cluster-uid";
 inline constexpr const char* kPodNameLabel = "apps.kubeblocks.io/pod-name";
+// On a pod: its componentDef's workloadType (Stateless, Stateful, Consensus, Replication).
+inline constexpr const char* kWorkloadTypeLabel = "apps.kubeblocks.io/workload-type";
 inline constexpr const char* kComponentDefinitionLabel = "componentdefinition.kubeblocks.io/name";
 inline constexpr const char* kClusterDefinitionLabel = "clusterdefinition.kubeblocks.io/name";
 inline constexpr const char* kClusterVersionLabel = "clusterversion.kubeblocks.io/name";
@@ -25,6 +27,9 @@ inline constexpr const char* kWorkloadInstanceLabel = "workloads.kubeblocks.io/i
 inline constexpr const char* kRevisionHashLabel = "controller-revision-hash";
 // On a PVC: the volume claim template it was made from.
 inline constexpr const char* kVolumeClaimTemplateLabel = "apps.kubeblocks.io/vct-name";
+
+// The node label that makes each node its own topology domain.
+inline constexpr const char* kHostnameTopologyKey = "kubernetes.io/hostname";
 
 // Annotations.
 inline constexpr const char* kGenerationAnnotation = "kubeblocks.io/generation";

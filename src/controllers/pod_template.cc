@@ -100,23 +100,58 @@ Json ComponentLabels(const ComponentSource& source) {
 
 Json BuildScheduling(const Json& affinity, const std::string& cluster, const std::string& component) {
   Json out = {{"affinity", Json::object()}, {"topologySpreadConstraints", Json::array()}};
-  const Json& keys = api::MemberOf(affinity, "topologyKeys");
-  if (!keys.is_array() || keys.empty()) return out;
   const bool required = api::StringMemberOf(affinity, "podAntiAffinity") == "Required";
   const Json selector = {{"matchLabels", {{kb::kInstanceLabel, cluster}, {kb::kComponentNameLabel, component}}}};
-  Json terms = Json::array();
-  for (const auto& key : keys) {
+  Json required_terms = Json::array();
+  Json preferred_terms = Json::array();
+  for (const auto& key : api::ArrayAt(affinity, "topologyKeys")) {
     if (!key.is_string()) continue;
     Json term = {{"labelSelector", selector}, {"topologyKey", key}};
-    terms.push_back(required ? term : Json{{"weight", 100}, {"podAffinityTerm", term}});
+    if (required) {
+      required_terms.push_back(std::move(term));
+    } else {
+      preferred_terms.push_back({{"weight", 100}, {"podAffinityTerm", std::move(term)}});
+    }
     out["topologySpreadConstraints"].push_back({{"maxSkew", 1},
                                                 {"topologyKey", key},
                                                 {"whenUnsatisfiable", required ? "DoNotSchedule" : "ScheduleAnyway"},
                                                 {"labelSelector", selector}});
   }
-  const char* field = required ? "requiredDuringSchedulingIgnoredDuringExecution"
-                               : "preferredDuringSchedulingIgnoredDuringExecution";
-  out["affinity"]["podAntiAffinity"][field] = terms;
+  // A dedicated node holds no pod of another KubeBlocks workload, this component's included.
+  if (api::StringMemberOf(affinity, "tenancy") == "DedicatedNode") {
+    required_terms.push_back(
+        {{"labelSelector",
+          {{"matchExpressions", Json::array({{{"key", kb::kWorkloadTypeLabel},
+                                              {"operator", "In"},
+                                              {"values", {"Stateless", "Stateful", "Consensus", "Replication"}}}})}}},
+         {"topologyKey", kb::kHostnameTopologyKey}});
+  }
+  if (!required_terms.empty()) {
+    out["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = std::move(required_terms);
+  }
+  if (!preferred_terms.empty()) {
+    out["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"] = std::move(preferred_terms);
+  }
+
+  // Every node label is a requirement of the same term, so a node must carry all of them. A
+  // value "a,b" accepts either.
+  Json expressions = Json::array();
+  for (const auto& [key, value] : api::ObjectAt(affinity, "nodeLabels").items()) {
+    if (!value.is_string()) continue;
+    Json values = Json::array();
+    const std::string& list = value.get_ref<const std::string&>();
+    for (size_t start = 0;;) {
+      const size_t comma = list.find(',', start);
+      values.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    expressions.push_back({{"key", key}, {"operator", "In"}, {"values", std::move(values)}});
+  }
+  if (!expressions.empty()) {
+    out["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = {
+        {"nodeSelectorTerms", Json::array({{{"matchExpressions", std::move(expressions)}}})}};
+  }
   return out;
 }
 
@@ -131,6 +166,8 @@ Result<Json> BuildPodTemplate(const ComponentSource& source) {
   Json labels = ComponentLabels(source);
   labels[kb::kComponentLabel] = api::StringMemberOf(source.definition, "name");
   labels[kb::kVersionLabel] = "";
+  const std::string workload_type = api::StringMemberOf(source.definition, "workloadType");
+  if (!workload_type.empty()) labels[kb::kWorkloadTypeLabel] = workload_type;
   Json spec = api::MemberOf(source.definition, "podSpec");
   spec["containers"] = std::move(containers);
 

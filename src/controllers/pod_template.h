@@ -35,8 +35,13 @@ Json ComponentLabels(const ComponentSource& source);
 // The pod template (metadata with labels, spec) of the component's InstanceSet.
 Result<Json> BuildPodTemplate(const ComponentSource& source);
 
-// The pod anti-affinity and topology spread constraints that the cluster's legacy `affinity`
-// (podAntiAffinity Preferred or Required, topologyKeys) requests, selecting the component's pods.
+// The scheduling that the cluster's legacy `affinity` requests:
+// - per topologyKey, a pod anti-affinity term against the component's own pods and a topology
+//   spread constraint, both required or preferred as podAntiAffinity says;
+// - for tenancy DedicatedNode, a required anti-affinity on the hostname against every pod that
+//   carries a KubeBlocks workload type;
+// - for nodeLabels, a required node affinity with one `In` requirement per label, whose values
+//   are the label's comma-separated list.
 // Returns {"affinity": ..., "topologySpreadConstraints": [...]}, both possibly empty.
 Json BuildScheduling(const Json& affinity, const std::string& cluster, const std::string& component);
 

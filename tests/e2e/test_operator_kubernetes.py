@@ -7,7 +7,9 @@ xblocks is installed as the README shows: `xblocks manifests | kubectl apply -f 
 plane with the token of the ServiceAccount those manifests create, so the tests also show that
 its RBAC is enough. The tutorial runs unchanged
 with kubectl 1.33, without the checks that need real processes. kube-scheduler places the
-replicas, the ValidatingAdmissionPolicy guards DoNotTerminate clusters, each termination policy
+replicas by anti-affinity and nodeLabels, a declared Model comes back after a Restart on pods
+whose loopback IPs serve the Xinference test fixture (loopback_pods.py), the
+ValidatingAdmissionPolicy guards DoNotTerminate clusters, each termination policy
 deletes what it should, an operator cut off from kube-apiserver catches up afterwards, and a
 standby replica takes over a killed leader and finishes its operation in flight.
 """
@@ -22,10 +24,12 @@ import pytest
 import yaml
 
 from conftest import KUBECTL_DIR, TUTORIAL_CLUSTER, XBLOCKS_BIN, wait_for
-from controlplane import ControlPlane
+from controlplane import ControlPlane, node_ready
+from loopback_pods import NODE_NAME as LOOPBACK_NODE, LoopbackReplicas, loopback_node_manifest, on_loopback_node
 from operator_process import OperatorProcess, kubeconfig_with_port
 from replicas import RUNNING_TIMEOUT, kubectl_ok, pods, wait_cluster
 from tcp_proxy import TcpProxy
+from test_models import MODEL, instances
 from test_tutorial_operations import walk_tutorial
 
 OPERATOR_NAMESPACE = "xblocks-system"
@@ -172,6 +176,100 @@ def test_termination_policy_deletes_what_it_should(kubernetes, namespace, policy
     assert "secret/mycluster-conn-credential" in data_before
     assert workloads == []
     assert sorted(data_after) == (sorted(data_before) if policy == "Halt" else [])
+
+
+@pytest.fixture(scope="module")
+def loopback_node(kubernetes):
+    """The kwok node whose pods get loopback addresses, Ready."""
+    kube, _ = kubernetes
+    kubectl_ok(kube, "apply", "-f", "-", input=json.dumps(loopback_node_manifest()))
+    wait_for(lambda: node_ready(json.loads(kubectl_ok(kube, "get", "node", LOOPBACK_NODE, "-o", "json"))),
+             timeout=60, message=f"node {LOOPBACK_NODE} did not turn Ready")
+    return LOOPBACK_NODE
+
+
+def small_cluster(namespace, replicas):
+    manifest = yaml.safe_load(TUTORIAL_CLUSTER)
+    manifest["metadata"]["namespace"] = namespace
+    component = manifest["spec"]["componentSpecs"][0]
+    component["replicas"] = replicas
+    component["resources"] = {"limits": {"cpu": "100m", "memory": "256Mi"},
+                              "requests": {"cpu": "100m", "memory": "256Mi"}}
+    return manifest
+
+
+def scheduling_failure(kube, namespace, pod_name):
+    """The PodScheduled=False condition of a pod, or None while it has none."""
+    item = json.loads(kubectl_ok(kube, "get", "pod", pod_name, "-n", namespace, "-o", "json"))
+    for condition in item.get("status", {}).get("conditions") or []:
+        if condition["type"] == "PodScheduled" and condition["status"] == "False":
+            return condition
+    return None
+
+
+def test_node_labels_choose_the_node(kubernetes, namespace):
+    kube, _ = kubernetes
+    pinned = small_cluster(namespace, 2)
+    pinned["spec"]["affinity"]["nodeLabels"] = {"kubernetes.io/hostname": "kwok-node-2"}
+    kubectl_ok(kube, "apply", "-f", "-", input=yaml.safe_dump(pinned))
+    wait_cluster(kube, namespace, "Running")
+    assert {item["spec"]["nodeName"] for item in pods(kube, namespace)} == {"kwok-node-2"}
+
+    nowhere = small_cluster(namespace, 1)
+    nowhere["metadata"]["name"] = "nowhere"
+    nowhere["spec"]["affinity"]["nodeLabels"] = {"xblocks.test/pool": "fpga,tpu"}
+    kubectl_ok(kube, "apply", "-f", "-", input=yaml.safe_dump(nowhere))
+    wait_for(lambda: kube.kubectl("1.33", "get", "pod", "nowhere-xinference-0", "-n", namespace).returncode == 0,
+             timeout=60, message="cluster nowhere has no pod")
+    failure = wait_for(lambda: scheduling_failure(kube, namespace, "nowhere-xinference-0"), timeout=60,
+                       message="kube-scheduler did not report nowhere-xinference-0 unschedulable")
+    assert failure["reason"] == "Unschedulable", failure
+    assert "didn't match Pod's node affinity/selector" in failure["message"], failure
+
+
+def test_models_come_back_after_a_restart_in_operator_mode(kubernetes, namespace, loopback_node, tmp_path):
+    kube, replica = kubernetes
+    model = json.loads(json.dumps(MODEL))
+    model["metadata"]["namespace"] = namespace
+    with LoopbackReplicas(lambda *args: kube.kubectl("1.33", *args), namespace, tmp_path) as replicas:
+        kubectl_ok(kube, "apply", "-f", "-", input=yaml.safe_dump(model))
+        kubectl_ok(kube, "apply", "-f", "-", input=yaml.safe_dump(on_loopback_node(small_cluster(namespace, 2))))
+        wait_loopback_model(kube, namespace, "Ready", "2/2")
+        first = pods(kube, namespace)
+        assert {item["spec"]["nodeName"] for item in first} == {loopback_node}
+        assert [instances(item) for item in first] == [["READY"], ["READY"]]
+
+        # Restart: the operation succeeds only once the model is back on both new pods.
+        kubectl_ok(kube, "apply", "-f", "-", input=restart_ops("restart", namespace))
+        wait_for(lambda: ops_phase(kube, namespace, "restart") == "Succeed", timeout=RUNNING_TIMEOUT,
+                 message="the Restart did not finish")
+        status_at_succeed = loopback_model(kube, namespace)["status"]
+        second = pods(kube, namespace)
+        assert {item["metadata"]["uid"] for item in second}.isdisjoint(item["metadata"]["uid"] for item in first)
+        assert status_at_succeed["ready"] == "2/2", status_at_succeed
+        assert sorted(entry["podUID"] for entry in status_at_succeed["replicas"]) == \
+            sorted(item["metadata"]["uid"] for item in second), status_at_succeed
+        assert [instances(item) for item in second] == [["READY"], ["READY"]]
+
+        # Deleting the Model terminates it on every replica.
+        kubectl_ok(kube, "delete", "model", "bge", "-n", namespace, "--timeout=60s")
+        assert [instances(item) for item in second] == [[], []]
+        assert replicas.errors == [], replicas.errors
+        assert len(replicas.started) >= 4, replicas.started
+    assert "forbidden" not in replica.log().lower(), replica.log()[-3000:]
+
+
+def loopback_model(kube, namespace):
+    return json.loads(kubectl_ok(kube, "get", "model", "bge", "-n", namespace, "-o", "json"))
+
+
+def wait_loopback_model(kube, namespace, phase, ready):
+    def reached():
+        status = loopback_model(kube, namespace).get("status", {})
+        return status.get("phase") == phase and status.get("ready") == ready
+
+    wait_for(reached, timeout=RUNNING_TIMEOUT,
+             message=f"model bge did not reach {phase} {ready}: {loopback_model(kube, namespace).get('status')}")
 
 
 def pod_uids(kube, namespace):

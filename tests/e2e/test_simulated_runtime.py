@@ -2,7 +2,7 @@
 
 Pods run without a process there, so these tests check what the controllers and the scheduler do.
 They cover the tutorial cluster reaching Running with KubeBlocks' objects, pod anti-affinity over
-three nodes, stop and start by replicas, and a rolling update after a resources edit. They also
+three nodes, nodeLabels and DedicatedNode tenancy, stop and start by replicas, and a rolling update after a resources edit. They also
 cover each termination policy and namespace deletion. Every test has a server of its own (fixture
 simulated_server) and works in namespace `demo`, as the tutorial does.
 """
@@ -227,6 +227,90 @@ def test_preferred_anti_affinity_spreads_three(simulated_server):
     assert set(current) == pod_names(3), sorted(current)
     placed = {name: pod["spec"].get("nodeName") for name, pod in current.items()}
     assert len(set(placed.values())) == 3, placed
+
+
+def named_cluster(name, replicas, affinity):
+    """The tutorial cluster called `name` in namespace demo, with fields of spec.affinity set.
+    Each replica asks for a tenth of a CPU, so node capacity never decides where it goes."""
+    cluster = tutorial_cluster(NAMESPACE, name)
+    component = cluster["spec"]["componentSpecs"][0]
+    component["replicas"] = replicas
+    component["resources"] = {"limits": {"cpu": "100m", "memory": "1Gi"},
+                              "requests": {"cpu": "100m", "memory": "1Gi"}}
+    cluster["spec"]["affinity"].update(affinity)
+    return yaml.safe_dump(cluster)
+
+
+def placement(server, version, name):
+    """{pod name: node name} of cluster `name`'s pods; None for a pod not scheduled yet."""
+    items = get_json(server, version, "pods", "-n", NAMESPACE, "-l", f"app.kubernetes.io/instance={name}")["items"]
+    return {pod["metadata"]["name"]: pod["spec"].get("nodeName") for pod in items}
+
+
+def named_cluster_status(server, version, name):
+    _, rows = parse_table(kubectl_ok(server, version, "get", "cluster", name, "-n", NAMESPACE))
+    return rows[0]["STATUS"]
+
+
+def wait_for_named_status(server, version, name, status):
+    wait_for_value(lambda: named_cluster_status(server, version, name), status, timeout=SETTLE_TIMEOUT,
+                   interval=0.3, message=f"cluster {name}'s STATUS column")
+
+
+def test_node_labels_pin_pods_to_matching_nodes(simulated_server):
+    version = LATEST
+    nodes = sorted(item["metadata"]["name"] for item in get_json(simulated_server, version, "nodes")["items"])
+    kubectl_ok(simulated_server, version, "label", "node", nodes[1], "xblocks.test/pool=gpu")
+    kubectl_ok(simulated_server, version, "create", "namespace", NAMESPACE)
+
+    # Two replicas with preferred spreading: the required node label wins over the spreading.
+    kubectl_ok(simulated_server, version, "apply", "-f", "-",
+               input=named_cluster("pinned", 2, {"nodeLabels": {"xblocks.test/pool": "tpu,gpu"}}))
+    wait_for_named_status(simulated_server, version, "pinned", "Running")
+    assert set(placement(simulated_server, version, "pinned").values()) == {nodes[1]}
+
+    # No node carries the label: the pod stays Pending, and the scheduler says why.
+    kubectl_ok(simulated_server, version, "apply", "-f", "-",
+               input=named_cluster("nowhere", 1, {"nodeLabels": {"xblocks.test/pool": "fpga"}}))
+    events = wait_for(lambda: failed_scheduling_events(simulated_server, version, "nowhere-xinference-0"),
+                      timeout=SETTLE_TIMEOUT, message="no FailedScheduling event for nowhere-xinference-0")
+    assert events[0]["message"] == \
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.", events
+    assert placement(simulated_server, version, "nowhere") == {"nowhere-xinference-0": None}
+    assert named_cluster_status(simulated_server, version, "nowhere") == "Creating"
+
+
+def test_node_label_value_with_a_space_is_rejected(simulated_server):
+    kubectl_ok(simulated_server, LATEST, "create", "namespace", NAMESPACE)
+    result = simulated_server.kubectl(LATEST, "apply", "-f", "-",
+                                      input=named_cluster("spaced", 1, {"nodeLabels": {"pool": "gpu, tpu"}}))
+    assert result.returncode != 0
+    assert "spec.affinity.nodeLabels.pool" in result.stderr, result.stderr
+    assert simulated_server.kubectl(LATEST, "get", "cluster", "spaced", "-n", NAMESPACE).returncode != 0
+
+
+def test_dedicated_node_shares_with_no_other_workload(simulated_server):
+    version = LATEST
+    kubectl_ok(simulated_server, version, "create", "namespace", NAMESPACE)
+    kubectl_ok(simulated_server, version, "apply", "-f", "-",
+               input=named_cluster("dedicated", 1, {"tenancy": "DedicatedNode"}))
+    wait_for_named_status(simulated_server, version, "dedicated", "Running")
+    (dedicated_node,) = placement(simulated_server, version, "dedicated").values()
+
+    # The dedicated pod's anti-affinity keeps the shared cluster's three replicas off its node.
+    kubectl_ok(simulated_server, version, "apply", "-f", "-", input=named_cluster("shared", 3, {}))
+    wait_for_named_status(simulated_server, version, "shared", "Running")
+    shared_nodes = set(placement(simulated_server, version, "shared").values())
+    assert dedicated_node not in shared_nodes, (dedicated_node, shared_nodes)
+    assert len(shared_nodes) == 2, shared_nodes
+
+    # Every node now holds a KubeBlocks pod, so a second dedicated cluster has nowhere to go.
+    kubectl_ok(simulated_server, version, "apply", "-f", "-",
+               input=named_cluster("late", 1, {"tenancy": "DedicatedNode"}))
+    events = wait_for(lambda: failed_scheduling_events(simulated_server, version, "late-xinference-0"),
+                      timeout=SETTLE_TIMEOUT, message="no FailedScheduling event for late-xinference-0")
+    assert "didn't match pod anti-affinity rules" in events[0]["message"], events
+    assert placement(simulated_server, version, "late") == {"late-xinference-0": None}
 
 
 # -- stop and start ----------------------------------------------------------------------------

@@ -114,6 +114,58 @@ TEST(PodTemplate, NoTopologyKeysMeansNoAffinity) {
   EXPECT_TRUE(scheduling["topologySpreadConstraints"].empty());
 }
 
+TEST(PodTemplate, NodeLabelsBecomeRequiredNodeAffinity) {
+  Json scheduling = BuildScheduling({{"nodeLabels", {{"gpu", "a100,h100"}, {"zone", "z1"}}}}, "c", "x");
+  const Json& terms =
+      scheduling["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+  ASSERT_EQ(terms.size(), 1u) << scheduling.dump();
+  EXPECT_EQ(terms[0]["matchExpressions"],
+            Json::parse(R"([{"key":"gpu","operator":"In","values":["a100","h100"]},
+                            {"key":"zone","operator":"In","values":["z1"]}])"));
+  EXPECT_FALSE(scheduling["affinity"].contains("podAntiAffinity"));
+  EXPECT_TRUE(scheduling["topologySpreadConstraints"].empty());
+}
+
+TEST(PodTemplate, EmptyNodeLabelValueRequiresAnEmptyLabel) {
+  Json scheduling = BuildScheduling({{"nodeLabels", {{"dedicated", ""}}}}, "c", "x");
+  const Json& expression = scheduling["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                                     ["nodeSelectorTerms"][0]["matchExpressions"][0];
+  EXPECT_EQ(expression["values"], Json::array({""}));
+}
+
+TEST(PodTemplate, DedicatedNodeKeepsOtherWorkloadsOff) {
+  Json scheduling = BuildScheduling(
+      {{"podAntiAffinity", "Preferred"}, {"topologyKeys", {"kubernetes.io/hostname"}}, {"tenancy", "DedicatedNode"}},
+      "c", "x");
+  const Json& anti = scheduling["affinity"]["podAntiAffinity"];
+  ASSERT_EQ(anti["preferredDuringSchedulingIgnoredDuringExecution"].size(), 1u) << anti.dump();
+  const Json& required = anti["requiredDuringSchedulingIgnoredDuringExecution"];
+  ASSERT_EQ(required.size(), 1u) << anti.dump();
+  EXPECT_EQ(required[0]["topologyKey"], "kubernetes.io/hostname");
+  const Json& expression = required[0]["labelSelector"]["matchExpressions"][0];
+  EXPECT_EQ(expression["key"], kb::kWorkloadTypeLabel);
+  EXPECT_EQ(expression["operator"], "In");
+  EXPECT_EQ(expression["values"], Json::parse(R"(["Stateless","Stateful","Consensus","Replication"])"));
+}
+
+TEST(PodTemplate, SharedNodeAddsNoRequiredTerm) {
+  Json scheduling = BuildScheduling({{"tenancy", "SharedNode"}}, "c", "x");
+  EXPECT_TRUE(scheduling["affinity"].empty()) << scheduling.dump();
+}
+
+TEST(PodTemplate, ClusterNodeLabelsReachThePodTemplate) {
+  Json cluster = TutorialCluster();
+  cluster["spec"]["affinity"]["nodeLabels"] = {{"accelerator", "nvidia-a10"}};
+  auto tmpl = BuildPodTemplate(Resolve(cluster));
+  ASSERT_TRUE(tmpl.ok());
+  const Json& spec = (*tmpl)["spec"];
+  EXPECT_EQ(spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+                ["matchExpressions"][0]["key"],
+            "accelerator");
+  EXPECT_EQ(spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"].size(), 1u);
+  EXPECT_EQ((*tmpl)["metadata"]["labels"][kb::kWorkloadTypeLabel], "Stateful");
+}
+
 TEST(PodTemplate, UnknownComponentDefRefIsInvalid) {
   Json cluster = TutorialCluster();
   cluster["spec"]["componentSpecs"][0]["componentDefRef"] = "nope";
