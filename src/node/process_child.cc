@@ -40,15 +40,21 @@ void WriteAll(int fd, const char* data, size_t size) {
   ::_exit(kExecFailedExitCode);
 }
 
+// Restores default dispositions, then unblocks every signal. In that order a signal that arrives
+// meanwhile waits, blocked, and then takes its default action, instead of running a handler
+// inherited from the agent.
 void ResetSignals() {
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  sigset_t all;
+  ::sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
   struct sigaction action {};
   action.sa_handler = SIG_DFL;
   for (int signal = 1; signal < NSIG; ++signal) {
     if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &action, nullptr);
   }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
 void CloseInheritedFds() {

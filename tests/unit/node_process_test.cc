@@ -49,6 +49,14 @@ bool Eventually(Condition condition, milliseconds timeout = milliseconds(5000)) 
   return condition();
 }
 
+// The command name of `pid` from /proc, or "" when it has gone.
+std::string Comm(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(file, name);
+  return name;
+}
+
 ExitStatus WaitForExit(ProcessLauncher& launcher, const ProcessHandle& handle) {
   std::optional<ExitStatus> exit;
   bool exited = Eventually([&] {
@@ -248,8 +256,11 @@ TEST(PosixProcessLauncher, ClosesInheritedFds) {
 TEST(PosixProcessLauncher, SignalReachesGroup) {
   TempDir dir;
   PosixProcessLauncher launcher;
-  Result<ProcessHandle> handle = launcher.Start(Shell("sleep 30", dir));
+  Result<ProcessHandle> handle = launcher.Start(Shell("exec sleep 30", dir));
   ASSERT_TRUE(handle.ok());
+  // Signal once sleep runs: a shell that is still starting may handle SIGINT itself, and under
+  // load it lost the signal about once in twenty runs.
+  ASSERT_TRUE(Eventually([&] { return Comm(handle->pid) == "sleep"; })) << Comm(handle->pid);
   ASSERT_TRUE(launcher.Signal(*handle, SIGINT).ok());
   EXPECT_EQ(WaitForExit(launcher, *handle).signal, SIGINT);
   EXPECT_EQ(launcher.Signal(*handle, SIGINT).code(), StatusCode::kNotFound);
