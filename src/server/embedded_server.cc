@@ -25,6 +25,7 @@
 #include "node/process.h"
 #include "node/process_agent.h"
 #include "node/scheduler.h"
+#include "node/service_proxy.h"
 #include "node/simulated_agent.h"
 #include "server/kubeblocks_controllers.h"
 
@@ -151,6 +152,7 @@ struct EmbeddedServer::State {
   std::unique_ptr<ProcessLauncher> launcher;
   std::unique_ptr<CgroupDriver> cgroups;
   std::unique_ptr<node::ProcessAgent> agent;
+  node::ServiceProxy* proxy = nullptr;  // owned by controllers
   std::unique_ptr<KubeBlocksControllers> kubeblocks;
   std::unique_ptr<controllers::ControllerManager> controllers;
   std::unique_ptr<ApiHandler> handler;
@@ -211,6 +213,11 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(const Options& opt
                                                           *state->cgroups, std::move(agent_options));
       XB_RETURN_IF_ERROR(state->agent->Start());
       state->controllers->Add(std::make_unique<AgentTrigger>(*state->agent));
+      // Replicas listen on their pod IPs here, so Service clusterIPs can lead to them.
+      auto proxy = std::make_unique<node::ServiceProxy>(*state->client);
+      XB_RETURN_IF_ERROR(proxy->Start());
+      state->proxy = proxy.get();
+      state->controllers->Add(std::move(proxy));
     }
   } else if (options.runtime != "none") {
     return BadRequest(fmt::format("--runtime {} is not supported; use process, simulated or none", options.runtime));
@@ -241,6 +248,7 @@ void EmbeddedServer::Stop() {
   if (state_->http) state_->http->Stop();
   if (state_->kubeblocks) state_->kubeblocks->Stop();
   if (state_->controllers) state_->controllers->Stop();
+  if (state_->proxy) state_->proxy->Stop();
   if (state_->agent) state_->agent->Stop();
   state_->store.reset();
   XB_LOG_INFO("server stopped", {});

@@ -3,13 +3,16 @@
 The replicas run the Xinference test fixture (tests/fixtures/xinference_fixture.py), mapped to the
 addon's image with --image-command, so a replica starts in well under a second. Each test reads
 the kernel's view, not only the API's: the replica's pid, its cgroup limits in cgroupfs, its
-listening address, and what is left after it stops.
+listening address, and what is left after it stops. A Service's clusterIP leads to the Ready
+replicas through the server's Service proxy.
 """
 
+import http.client
 import json
 import os
 import signal
 import subprocess
+import urllib.request
 
 import pytest
 import yaml
@@ -124,6 +127,59 @@ def test_three_replicas_each_on_own_address(process_server, ns):
     for item in items:
         assert http_status(item["status"]["podIP"]) == 200
         assert cgroup_limits(item["metadata"]["uid"]) == (10000, 256 << 20)
+
+
+def serving_address(ip, port=9997):
+    """The pod IP of the replica that serves GET /v1/cluster/info at ip:port, or None while the
+    connection fails or closes without a reply."""
+    try:
+        with urllib.request.urlopen(f"http://{ip}:{port}/v1/cluster/info", timeout=5) as response:
+            return json.loads(response.read())[0]["ip_address"]
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def test_service_cluster_ip_reaches_ready_replicas(process_server, ns):
+    apply(process_server, cluster_manifest(ns, replicas=2, cpu="100m", memory="256Mi"))
+    wait_cluster(process_server, ns, "Running")
+    service = json.loads(kubectl_ok(process_server, "get", "service", "mycluster-xinference", "-n", ns,
+                                    "-o", "json"))
+    cluster_ip = service["spec"]["clusterIP"]
+    assert cluster_ip.startswith("127.96."), service["spec"]
+    pod_ips = {item["status"]["podIP"] for item in pods(process_server, ns)}
+
+    # Connections take turns over both replicas.
+    served = [wait_for(lambda: serving_address(cluster_ip), timeout=30,
+                       message=f"nothing answered at {cluster_ip}:9997") for _ in range(4)]
+    assert set(served) == pod_ips, served
+
+    # A replica that is not Ready gets no connection: stop one with SIGSTOP so that its
+    # readiness probe fails, then resume it.
+    victim = pods(process_server, ns)[0]
+    pid = replica_pid(victim["metadata"]["uid"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: not ready(pod(process_server, ns, victim["metadata"]["name"])), timeout=RUNNING_TIMEOUT,
+                 message="the stopped replica stayed Ready")
+        served = [serving_address(cluster_ip) for _ in range(4)]
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass  # the liveness probe restarted it meanwhile
+    assert served == [pod_ips.difference({victim["status"]["podIP"]}).pop()] * 4, served
+
+    # Stopped: nothing serves, but the address stays for the Start.
+    kubectl_ok(process_server, "patch", "cluster", "mycluster", "-n", ns, "--type", "json",
+               "-p", '[{"op":"replace","path":"/spec/componentSpecs/0/replicas","value":0}]')
+    wait_cluster(process_server, ns, "Stopped")
+    assert serving_address(cluster_ip) is None
+    kubectl_ok(process_server, "patch", "cluster", "mycluster", "-n", ns, "--type", "json",
+               "-p", '[{"op":"replace","path":"/spec/componentSpecs/0/replicas","value":1}]')
+    wait_cluster(process_server, ns, "Running")
+    new_ip = pods(process_server, ns)[0]["status"]["podIP"]
+    assert wait_for(lambda: serving_address(cluster_ip), timeout=30,
+                    message="the Service did not reach the started replica") == new_ip
 
 
 def test_killed_replica_restarts_and_counts(process_server, ns):
