@@ -367,7 +367,7 @@ ModelReconciler::ReplicaState ModelReconciler::ReconcileReplica(const Json& mode
                                                                 const ReconcileContext& context) {
   ReplicaState state{apiserver::Name(pod), apiserver::Uid(pod), "Waiting", "", std::nullopt, ""};
   const std::string ip = api::StringAt(pod, "status.podIP");
-  if (apiserver::IsDeleting(pod) || ip.empty() || !PodReady(pod)) {
+  if (apiserver::IsDeleting(pod) || ip.empty() || !PodContainersReady(pod)) {
     state.message = "the replica is not ready yet";
     return state;
   }
@@ -458,7 +458,7 @@ ReconcileResult ModelReconciler::Finalize(const Json& model, const ReconcileCont
   int terminated = 0;
   for (const Json& pod : *pods) {
     const std::string ip = api::StringAt(pod, "status.podIP");
-    if (ip.empty() || !PodReady(pod)) continue;  // a pod that is not serving has no model to stop
+    if (ip.empty() || !PodContainersReady(pod)) continue;  // a pod that is not serving has no model to stop
     XinferenceClient replica(options_.transport, {ip, XinferencePort(pod)});
     auto instances = replica.ListInstances(uid);
     if (!instances.ok()) continue;  // gone or restarting: it comes back without the model

@@ -43,15 +43,23 @@ std::string ComponentPhase(const ComponentObservation& o) {
   return available ? "Abnormal" : "Failed";
 }
 
-bool PodReady(const Json& pod) {
+namespace {
+
+bool PodConditionTrue(const Json& pod, const std::string& type) {
   if (!pod.is_object() || !pod.contains("metadata")) return false;
   if (pod["metadata"].contains("deletionTimestamp")) return false;
   if (!pod.contains("status") || !pod["status"].contains("conditions")) return false;
   for (const auto& condition : pod["status"]["conditions"]) {
-    if (condition.value("type", "") == "Ready") return condition.value("status", "") == "True";
+    if (condition.value("type", "") == type) return condition.value("status", "") == "True";
   }
   return false;
 }
+
+}  // namespace
+
+bool PodReady(const Json& pod) { return PodConditionTrue(pod, "Ready"); }
+
+bool PodContainersReady(const Json& pod) { return PodConditionTrue(pod, "ContainersReady"); }
 
 bool PodFailed(const Json& pod) {
   if (!pod.is_object() || !pod.contains("status") || !pod["status"].is_object()) return false;

@@ -30,6 +30,10 @@ std::string ComponentPhase(const ComponentObservation& observation);
 // True when `pod` is Ready: its Ready condition is True and it is not being deleted.
 bool PodReady(const Json& pod);
 
+// True when every container of `pod` is ready (its ContainersReady condition is True) and it is
+// not being deleted. Unlike PodReady, it does not wait for the pod's readiness gates.
+bool PodContainersReady(const Json& pod);
+
 // True when `pod` failed: phase Failed, or a container waiting with reason CrashLoopBackOff,
 // ImagePullBackOff, ErrImagePull, CreateContainerError or RunContainerError, or terminated with a
 // non-zero exit code and not restarted.

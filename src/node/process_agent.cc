@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "client/events.h"
 #include "node/probes.h"
+#include "node/readiness_gates.h"
 #include "node/simulated_agent.h"
 
 namespace xblocks::node {
@@ -713,6 +714,9 @@ void ProcessAgent::WriteStatus(PodRuntime& pod) {
     return out;
   };
   const std::string not_ready = all_ready ? "" : "ContainersNotReady";
+  const ReadinessGates gates = EvaluateReadinessGates(pod.pod);
+  const bool pod_ready = all_ready && gates.ready;
+  const std::string pod_not_ready = !all_ready ? not_ready : (gates.ready ? "" : "ReadinessGatesNotReady");
   Json status = {
       {"phase", phase},
       {"hostIP", "127.0.0.1"},
@@ -723,19 +727,26 @@ void ProcessAgent::WriteStatus(PodRuntime& pod) {
       {"qosClass", QosClass(pod.pod)},
       {"conditions",
        {condition("PodScheduled", true, "", ""), condition("Initialized", true, "", ""),
-        condition("ContainersReady", all_ready, not_ready, ""), condition("Ready", all_ready, not_ready, ""),
+        condition("ContainersReady", all_ready, not_ready, ""),
+        condition("Ready", pod_ready, pod_not_ready, all_ready ? gates.message : ""),
         condition(kLimitsEnforcedCondition, pod.limits_enforced,
                   pod.limits_enforced ? "" : "CgroupsUnavailable",
                   pod.limits_enforced ? pod.limits_message
                                       : fmt::format("CPU and memory limits are not enforced: {}", pod.limits_message))}},
       {"containerStatuses", containers}};
+  // Keep the conditions that other controllers own, such as readiness gates, as they are.
+  for (const Json& foreign : gates.foreign_conditions) status["conditions"].push_back(foreign);
   // Keep the first startTime the API saw, as kubelet does.
   if (old.contains("startTime") && old["startTime"].is_string()) status["startTime"] = old["startTime"];
   Json comparable = status;
   if (comparable == pod.last_status) return;
-  auto patched = client_.PatchStatus(kPods, pod.ns, pod.name, {{"status", status}});
+  // The resourceVersion makes the write fail rather than drop a condition that another
+  // controller set after this pass read the pod; the next pass writes again.
+  Json patch = {{"metadata", {{"resourceVersion", api::StringAt(pod.pod, "metadata.resourceVersion")}}},
+                {"status", status}};
+  auto patched = client_.PatchStatus(kPods, pod.ns, pod.name, patch);
   if (!patched.ok()) {
-    if (patched.status().code() != StatusCode::kNotFound) {
+    if (patched.status().code() != StatusCode::kNotFound && patched.status().code() != StatusCode::kConflict) {
       XB_LOG_WARN("pod status write failed", {{"pod", pod.name}, {"err", patched.status().message()}});
     }
     return;

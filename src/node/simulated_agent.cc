@@ -44,6 +44,13 @@ Json SimulatedRunningStatus(const Json& pod, const std::string& now) {
                           {"restartCount", 0},
                           {"state", {{"running", {{"startedAt", now}}}}}});
   }
+  Json conditions = {ReadyCondition("Initialized", now), ReadyCondition("Ready", now),
+                     ReadyCondition("ContainersReady", now), ReadyCondition("PodScheduled", now)};
+  // As kwok does, a simulated pod's readiness gates are True from the start.
+  for (const auto& gate : pod["spec"].value("readinessGates", Json::array())) {
+    const std::string type = gate.is_object() ? gate.value("conditionType", "") : "";
+    if (!type.empty()) conditions.push_back(ReadyCondition(type.c_str(), now));
+  }
   return {{"phase", "Running"},
           {"hostIP", "127.0.0.1"},
           {"hostIPs", {{{"ip", "127.0.0.1"}}}},
@@ -51,9 +58,7 @@ Json SimulatedRunningStatus(const Json& pod, const std::string& now) {
           {"podIPs", {{{"ip", ip}}}},
           {"startTime", now},
           {"qosClass", "Burstable"},
-          {"conditions",
-           {ReadyCondition("Initialized", now), ReadyCondition("Ready", now), ReadyCondition("ContainersReady", now),
-            ReadyCondition("PodScheduled", now)}},
+          {"conditions", conditions},
           {"containerStatuses", containers}};
 }
 

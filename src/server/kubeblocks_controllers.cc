@@ -61,11 +61,13 @@ KubeBlocksControllers::KubeBlocksControllers(client::Client& client, const Clock
       instance_set_reconciler_(client, instance_sets_, pods_),
       ops_request_reconciler_(client, clock, pods_, &models_),
       model_reconciler_(client, clock, models_, clusters_, pods_, std::move(model_options)),
+      models_gate_reconciler_(client, clock, pods_, models_),
       cluster_controller_(cluster_reconciler_, clock, {.workers = workers}),
       component_controller_(component_reconciler_, clock, {.workers = workers}),
       instance_set_controller_(instance_set_reconciler_, clock, {.workers = workers}),
       ops_request_controller_(ops_request_reconciler_, clock, {.workers = workers}),
-      model_controller_(model_reconciler_, clock, {.workers = workers}) {
+      model_controller_(model_reconciler_, clock, {.workers = workers}),
+      models_gate_controller_(models_gate_reconciler_, clock, {.workers = workers}) {
   cluster_controller_.Watches(clusters_);
   cluster_controller_.Watches(components_, controllers::OwnerMapper("Cluster"));
   component_controller_.Watches(components_);
@@ -80,6 +82,8 @@ KubeBlocksControllers::KubeBlocksControllers(client::Client& client, const Clock
   model_controller_.Watches(models_);
   model_controller_.Watches(pods_, controllers::PodToModels(models_));
   model_controller_.Watches(clusters_, controllers::ClusterToModels(models_));
+  models_gate_controller_.Watches(pods_);
+  models_gate_controller_.Watches(models_, controllers::ModelToPods(pods_));
 }
 
 Status KubeBlocksControllers::Start() {
@@ -90,10 +94,12 @@ Status KubeBlocksControllers::Start() {
   XB_RETURN_IF_ERROR(component_controller_.Start());
   XB_RETURN_IF_ERROR(instance_set_controller_.Start());
   XB_RETURN_IF_ERROR(ops_request_controller_.Start());
-  return model_controller_.Start();
+  XB_RETURN_IF_ERROR(model_controller_.Start());
+  return models_gate_controller_.Start();
 }
 
 void KubeBlocksControllers::Stop() {
+  models_gate_controller_.Stop();
   model_controller_.Stop();
   ops_request_controller_.Stop();
   instance_set_controller_.Stop();

@@ -10,6 +10,7 @@
 #include "controllers/informer.h"
 #include "controllers/instance_set_controller.h"
 #include "controllers/model_controller.h"
+#include "controllers/models_gate.h"
 #include "controllers/ops_request_controller.h"
 #include "controllers/reconcile_controller.h"
 
@@ -39,11 +40,13 @@ class KubeBlocksControllers {
   controllers::InstanceSetReconciler instance_set_reconciler_;
   controllers::OpsRequestReconciler ops_request_reconciler_;
   controllers::ModelReconciler model_reconciler_;
+  controllers::ModelsGateReconciler models_gate_reconciler_;
   controllers::ReconcileController cluster_controller_;
   controllers::ReconcileController component_controller_;
   controllers::ReconcileController instance_set_controller_;
   controllers::ReconcileController ops_request_controller_;
   controllers::ReconcileController model_controller_;
+  controllers::ReconcileController models_gate_controller_;
 };
 
 }  // namespace xblocks::server

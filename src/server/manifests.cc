@@ -43,6 +43,8 @@ Json OperatorRules() {
       Rule({"workloads.kubeblocks.io"}, {"instancesets/status"}, status_verbs),
       Rule({"workloads.kubeblocks.io"}, {"instancesets/finalizers"}, {"update"}),
       Rule({""}, {"pods", "services", "configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims"}, all),
+      // The models-ready readiness gate is a pod status condition.
+      Rule({""}, {"pods/status"}, {"patch"}),
       Rule({""}, {"events"}, {"get", "list", "watch", "create", "update", "patch"}),
       Rule({"rbac.authorization.k8s.io"}, {"rolebindings"}, all),
       Rule({"xblocks.io"}, {"models"}, {"get", "list", "watch", "update", "patch"}),

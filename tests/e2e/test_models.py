@@ -7,17 +7,19 @@ The same behaviour on real Xinference is in test_real_xinference.py; the fixture
 checked against recordings of the real server in test_xinference_fixture.py.
 """
 
+import http.client
 import json
 import os
 import signal
-import urllib.error
+import time
 import urllib.request
 
 import pytest
 import yaml
 
 from conftest import TUTORIAL_CLUSTER, Server, parse_table, wait_for
-from replicas import KUBECTL, RUNNING_TIMEOUT, apply, image_command_flag, kubectl_ok, pods, replica_pid
+from replicas import (KUBECTL, RUNNING_TIMEOUT, apply, fixture_command, image_command_flag, kubectl_ok, pods,
+                      replica_pid)
 
 MODEL = {"apiVersion": "xblocks.io/v1alpha1", "kind": "Model",
          "metadata": {"name": "bge", "namespace": "models"},
@@ -46,8 +48,8 @@ def cluster(replicas):
     return manifest
 
 
-def model(server, name="bge"):
-    return json.loads(kubectl_ok(server, "get", "model", name, "-n", "models", "-o", "json"))
+def model(server, name="bge", namespace="models"):
+    return json.loads(kubectl_ok(server, "get", "model", name, "-n", namespace, "-o", "json"))
 
 
 def wait_model(server, phase, ready=None, name="bge"):
@@ -65,8 +67,8 @@ def instances(pod_item, uid="bge"):
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             return [item["status"] for item in json.loads(response.read())]
-    except urllib.error.URLError:
-        return None
+    except (OSError, http.client.HTTPException):
+        return None  # refused, reset or cut off: the replica is starting or stopping
 
 
 @pytest.mark.parametrize("spec,words", [
@@ -149,3 +151,64 @@ def test_model_lifecycle_on_fixture_replicas(server):
     wait_for(lambda: "ModelsReady" not in {c["type"] for c in json.loads(kubectl_ok(
         server, "get", "cluster", "mycluster", "-n", "models", "-o", "json"))["status"]["conditions"]},
         timeout=30, message="the cluster still reports models")
+
+
+def slow_launch_version(server, image="example.com/slow-launch:1"):
+    """A ClusterVersion whose image runs the fixture with 3-second model launches."""
+    name = "slow-launch"
+    apply(server, {"apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "ClusterVersion",
+                   "metadata": {"name": name, "annotations": {"xblocks.io/local-commands": json.dumps(
+                       {image: fixture_command("env", "XB_FIXTURE_LAUNCH_DELAY_S=3")})}},
+                   "spec": {"clusterDefinitionRef": "xinference", "componentVersions": [
+                       {"componentDefRef": "xinference", "versionsContext": {"containers": [
+                           {"name": "xinference", "image": image}]}}]}})
+    return name
+
+
+def test_replica_is_ready_only_while_serving_models(server):
+    server.create_namespace("gated")
+    manifest = cluster(2)
+    manifest["metadata"]["namespace"] = "gated"
+    manifest["spec"]["clusterVersionRef"] = slow_launch_version(server)
+    declared = json.loads(json.dumps(MODEL))
+    declared["metadata"]["namespace"] = "gated"
+    apply(server, declared)
+    apply(server, manifest)
+    wait_for(lambda: model(server, namespace="gated")["status"].get("ready") == "2/2", timeout=RUNNING_TIMEOUT,
+             message="the model was not served on both replicas")
+    for item in pods(server, "gated"):
+        assert {"conditionType": "xblocks.io/models-ready"} in item["spec"]["readinessGates"]
+        gate = [c for c in item["status"]["conditions"] if c["type"] == "xblocks.io/models-ready"]
+        assert gate and gate[0]["status"] == "True", item["status"]["conditions"]
+
+    # A rolling Restart: a new replica answers /status at once but needs 3 s for the model, and
+    # stays out of Ready until then. Sample every Ready replica's models meanwhile.
+    apply(server, {"apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "OpsRequest",
+                   "metadata": {"name": "restart", "namespace": "gated"},
+                   "spec": {"clusterName": "mycluster", "type": "Restart",
+                            "restart": [{"componentName": "xinference"}]}})
+    samples, violations, loading_seen = 0, [], False
+    deadline = time.monotonic() + RUNNING_TIMEOUT
+    while time.monotonic() < deadline:
+        phase = json.loads(kubectl_ok(server, "get", "ops", "restart", "-n", "gated", "-o", "json")) \
+            .get("status", {}).get("phase")
+        for item in pods(server, "gated"):
+            served = instances(item)
+            if served is None:
+                continue  # gone meanwhile
+            conditions = {c["type"]: c for c in item["status"].get("conditions", [])}
+            ready = conditions.get("Ready", {}).get("status") == "True"
+            if conditions.get("ContainersReady", {}).get("status") == "True" and not ready and served != ["READY"]:
+                loading_seen = True
+            if ready:
+                samples += 1
+                if served != ["READY"]:
+                    violations.append((item["metadata"]["name"], served))
+        if phase in ("Succeed", "Failed"):
+            break
+        time.sleep(0.2)
+    assert phase == "Succeed", phase
+    assert violations == [], violations
+    assert samples > 0
+    assert loading_seen, "no replica was seen answering /status while its model loaded"
+    kubectl_ok(server, "delete", "cluster", "mycluster", "-n", "gated")

@@ -185,8 +185,14 @@ def test_model_is_back_when_the_operation_succeeds(served, operation):
     assert len(embed(served)) == DIMENSIONS
     ops = operation.split("-")[-1] if operation == "stop-start" else ("restart" if operation == "restart"
                                                                         else "vscale")
-    described = kubectl_ok(served, "describe", "ops", ops, "-n", "demo")
-    assert "WaitForModels" in described, described
+    # The operation finished no earlier than the model turned Ready again on the new pod: the
+    # pod's models-ready gate or the operation's own WaitForModels step held it until then.
+    finished = json.loads(kubectl_ok(served, "get", "ops", ops, "-n", "demo", "-o", "json"))["status"]
+    model_ready = {c["type"]: c for c in get_model(served)["status"]["conditions"]}["Ready"]
+    assert model_ready["status"] == "True", model_ready
+    assert finished["completionTimestamp"] >= model_ready["lastTransitionTime"], (finished, model_ready)
+    gate = [c for c in pods(served, "demo")[0]["status"]["conditions"] if c["type"] == "xblocks.io/models-ready"]
+    assert gate and gate[0]["status"] == "True", gate
 
 
 @pytest.mark.parametrize("name,spec,reason,words", [

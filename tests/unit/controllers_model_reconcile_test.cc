@@ -136,7 +136,11 @@ class ModelReconcileTest : public ClientFixture {
     Json pod = *created;
     pod["status"] = {{"phase", "Running"},
                      {"podIP", "127.0.0.9"},
-                     {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}};
+                     // Containers ready, and the pod held out of Ready by the models-ready
+                     // gate: the controller must launch without waiting for Ready.
+                     {"conditions",
+                      {{{"type", "ContainersReady"}, {"status", "True"}},
+                       {{"type", "Ready"}, {"status", "False"}, {"reason", "ReadinessGatesNotReady"}}}}};
     auto updated = client_->UpdateStatus(client::resources::kPods, pod);
     EXPECT_TRUE(updated.ok()) << updated.status().message();
     return pod["metadata"]["uid"].get<std::string>();
