@@ -280,10 +280,11 @@ def test_node_labels_pin_pods_to_matching_nodes(simulated_server):
     assert named_cluster_status(simulated_server, version, "nowhere") == "Creating"
 
 
-def test_node_label_value_with_a_space_is_rejected(simulated_server):
+@pytest.mark.parametrize("value", ["gpu, tpu", "gpu,", "a" * 64, "gpu," + "b" * 64])
+def test_node_label_value_that_no_label_can_have_is_rejected(simulated_server, value):
     kubectl_ok(simulated_server, LATEST, "create", "namespace", NAMESPACE)
     result = simulated_server.kubectl(LATEST, "apply", "-f", "-",
-                                      input=named_cluster("spaced", 1, {"nodeLabels": {"pool": "gpu, tpu"}}))
+                                      input=named_cluster("spaced", 1, {"nodeLabels": {"pool": value}}))
     assert result.returncode != 0
     assert "spec.affinity.nodeLabels.pool" in result.stderr, result.stderr
     assert simulated_server.kubectl(LATEST, "get", "cluster", "spaced", "-n", NAMESPACE).returncode != 0
