@@ -18,7 +18,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-constexpr size_t kBufferBytes = 16 * 1024;
+constexpr size_t kBufferBytes = 64 * 1024;
 
 bool SelectorMatches(const Json& selector, const Json& labels) {
   for (const auto& [key, value] : selector.items()) {
