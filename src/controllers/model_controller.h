@@ -5,7 +5,7 @@
 // VerticalScaling, a crash, an OOM kill) comes back with none. Each reconcile of a Model:
 //   1. lists the Cluster's pods; a pod whose containers are not ready (GET /status, the
 //      readiness probe) is Waiting. It does not wait for the pod's Ready condition, which the
-//      models-ready readiness gate holds until the models are served (models_gate.h);
+//      models-ready readiness gate keeps False until the models are served (models_gate.h);
 //   2. looks up the model's uid in each ready pod's GET /v1/models/instances, and never calls an
 //      endpoint with a uid the server does not list;
 //   3. launches the model where it is missing: registers a custom model from spec.modelPath

@@ -37,7 +37,7 @@ Result<Json> BuildPodTemplate(const ComponentSource& source);
 
 // The scheduling that the cluster's legacy `affinity` requests:
 // - per topologyKey, a pod anti-affinity term against the component's own pods and a topology
-//   spread constraint, both required or preferred as podAntiAffinity says;
+//   spread constraint, both required or preferred as podAntiAffinity sets;
 // - for tenancy DedicatedNode, a required anti-affinity on the hostname against every pod that
 //   carries a KubeBlocks workload type;
 // - for nodeLabels, a required node affinity with one `In` requirement per label, whose values

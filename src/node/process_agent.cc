@@ -740,8 +740,8 @@ void ProcessAgent::WriteStatus(PodRuntime& pod) {
   if (old.contains("startTime") && old["startTime"].is_string()) status["startTime"] = old["startTime"];
   Json comparable = status;
   if (comparable == pod.last_status) return;
-  // The resourceVersion makes the write fail rather than drop a condition that another
-  // controller set after this pass read the pod; the next pass writes again.
+  // With the resourceVersion, a write based on a stale read fails instead of dropping a
+  // condition that another controller set meanwhile. The next pass writes again.
   Json patch = {{"metadata", {{"resourceVersion", api::StringAt(pod.pod, "metadata.resourceVersion")}}},
                 {"status", status}};
   auto patched = client_.PatchStatus(kPods, pod.ns, pod.name, patch);

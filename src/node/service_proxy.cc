@@ -152,10 +152,10 @@ struct ServiceProxy::State : std::enable_shared_from_this<ServiceProxy::State> {
   std::map<std::string, std::string> bind_failures;           // address -> last error logged
 
   void Apply(std::vector<ProxyRoute> routes) {
-    std::set<std::string> wanted;
+    std::set<std::string> routed;
     for (ProxyRoute& route : routes) {
       const std::string address = route.Address();
-      wanted.insert(address);
+      routed.insert(address);
       auto found = listeners.find(address);
       if (found != listeners.end()) {
         if (found->second->route.backends != route.backends) {
@@ -168,7 +168,7 @@ struct ServiceProxy::State : std::enable_shared_from_this<ServiceProxy::State> {
       Listen(std::move(route));
     }
     for (auto it = listeners.begin(); it != listeners.end();) {
-      if (wanted.count(it->first) > 0) {
+      if (routed.count(it->first) > 0) {
         ++it;
         continue;
       }
@@ -178,7 +178,7 @@ struct ServiceProxy::State : std::enable_shared_from_this<ServiceProxy::State> {
       it = listeners.erase(it);
     }
     for (auto it = bind_failures.begin(); it != bind_failures.end();) {
-      it = wanted.count(it->first) > 0 ? std::next(it) : bind_failures.erase(it);
+      it = routed.count(it->first) > 0 ? std::next(it) : bind_failures.erase(it);
     }
   }
 

@@ -181,7 +181,7 @@ def test_replica_is_ready_only_while_serving_models(server):
         gate = [c for c in item["status"]["conditions"] if c["type"] == "xblocks.io/models-ready"]
         assert gate and gate[0]["status"] == "True", item["status"]["conditions"]
 
-    # A rolling Restart: a new replica answers /status at once but needs 3 s for the model, and
+    # A rolling Restart: a new replica responds to /status at once but needs 3 s for the model, and
     # stays out of Ready until then. Sample every Ready replica's models meanwhile.
     apply(server, {"apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "OpsRequest",
                    "metadata": {"name": "restart", "namespace": "gated"},

@@ -227,7 +227,7 @@ def test_node_labels_choose_the_node(kubernetes, namespace):
     assert "didn't match Pod's node affinity/selector" in failure["message"], failure
 
 
-def test_models_come_back_after_a_restart_in_operator_mode(kubernetes, namespace, loopback_node, tmp_path):
+def test_model_back_after_operator_restart(kubernetes, namespace, loopback_node, tmp_path):
     kube, replica = kubernetes
     model = json.loads(json.dumps(MODEL))
     model["metadata"]["namespace"] = namespace

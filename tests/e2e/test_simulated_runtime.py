@@ -231,7 +231,7 @@ def test_preferred_anti_affinity_spreads_three(simulated_server):
 
 def named_cluster(name, replicas, affinity):
     """The tutorial cluster called `name` in namespace demo, with fields of spec.affinity set.
-    Each replica asks for a tenth of a CPU, so node capacity never decides where it goes."""
+    Each replica requests a tenth of a CPU, so node capacity never decides where it goes."""
     cluster = tutorial_cluster(NAMESPACE, name)
     component = cluster["spec"]["componentSpecs"][0]
     component["replicas"] = replicas
@@ -269,7 +269,7 @@ def test_node_labels_pin_pods_to_matching_nodes(simulated_server):
     wait_for_named_status(simulated_server, version, "pinned", "Running")
     assert set(placement(simulated_server, version, "pinned").values()) == {nodes[1]}
 
-    # No node carries the label: the pod stays Pending, and the scheduler says why.
+    # No node carries the label: the pod stays Pending, and the scheduler reports why.
     kubectl_ok(simulated_server, version, "apply", "-f", "-",
                input=named_cluster("nowhere", 1, {"nodeLabels": {"xblocks.test/pool": "fpga"}}))
     events = wait_for(lambda: failed_scheduling_events(simulated_server, version, "nowhere-xinference-0"),
@@ -281,7 +281,7 @@ def test_node_labels_pin_pods_to_matching_nodes(simulated_server):
 
 
 @pytest.mark.parametrize("value", ["gpu, tpu", "gpu,", "a" * 64, "gpu," + "b" * 64])
-def test_node_label_value_that_no_label_can_have_is_rejected(simulated_server, value):
+def test_invalid_node_label_value_rejected(simulated_server, value):
     kubectl_ok(simulated_server, LATEST, "create", "namespace", NAMESPACE)
     result = simulated_server.kubectl(LATEST, "apply", "-f", "-",
                                       input=named_cluster("spaced", 1, {"nodeLabels": {"pool": value}}))
